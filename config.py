@@ -1,0 +1,82 @@
+"""Every setting comes from the environment; the defaults are the embedded deployment
+(SQLite under instance/, in-process jobs) so a laptop needs nothing installed."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("OFFICE_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _flag(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(int(default))).lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    BASE_DIR = BASE_DIR
+    INSTANCE_DIR = INSTANCE_DIR
+    SECRET_KEY = _secret_key()
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "OFFICE_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'office.db'}"
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    REDIS_URL = os.environ.get("OFFICE_REDIS_URL", "")  # empty: in-process jobs
+    CITY_ENDPOINT = os.environ.get("OFFICE_CITY_ENDPOINT", "")
+    REPORT_DIR = Path(os.environ.get("OFFICE_REPORT_DIR", INSTANCE_DIR / "reports"))
+    UPLOAD_DIR = Path(os.environ.get("OFFICE_UPLOAD_DIR", INSTANCE_DIR / "uploads"))
+
+    # Flask-AppBuilder
+    APP_NAME = "住宅小区管理工作台"
+    APP_THEME = ""
+    AUTH_TYPE = 1  # AUTH_DB
+    FAB_SECURITY_MANAGER_CLASS = "office.security.OfficeSecurityManager"
+    FAB_ADD_SECURITY_API = True
+    FAB_API_SWAGGER_UI = True
+    # The schema comes only from migrations, and roles are code (office.roles): FAB writes
+    # nothing to the database at start-up.
+    FAB_CREATE_DB = False
+    FAB_UPDATE_PERMS = False
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_FOLDER = "translations"
+    LANGUAGES = {
+        "zh": {"flag": "cn", "name": "简体中文"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_PASSWORD_COMPLEXITY_VALIDATOR = "office.security.password_validator"
+
+    # Login throttling (per client) and lockout (per account).
+    AUTH_RATE_LIMITED = _flag("OFFICE_LOGIN_RATE_LIMITED", True)
+    AUTH_RATE_LIMIT = os.environ.get("OFFICE_LOGIN_RATE_LIMIT", "10 per minute")
+    RATELIMIT_ENABLED = AUTH_RATE_LIMITED
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    OFFICE_LOCKOUT_FAILURES = int(os.environ.get("OFFICE_LOCKOUT_FAILURES", "5"))
+    OFFICE_LOCKOUT_MINUTES = int(os.environ.get("OFFICE_LOCKOUT_MINUTES", "15"))
+
+    # Sessions and CSRF
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # a clerk's form stays valid for the whole session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _flag("OFFICE_SECURE_COOKIES", False)  # on behind HTTPS
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+
+    MAX_CONTENT_LENGTH = int(os.environ.get("OFFICE_MAX_UPLOAD_MB", "20")) * 1024 * 1024

@@ -1,0 +1,54 @@
+"""`flask --app run office ...`: seeding, users, reports."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+office_cli = AppGroup("office", help="住宅小区管理工作台 commands.")
+
+
+@office_cli.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True)
+@click.option("--township", default=None, help="乡镇名称 (TownshipClerk)")
+@click.option("--department", default=None, help="部门名称 (DepartmentLiaison)")
+@click.option("--email", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(username, role, township, department, email, password_stdin):
+    """Create a user with one role and, for scoped roles, their township or department."""
+    from .services.users import UserError, create_user as create
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        user = create(username, role, password, township=township, department=department,
+                      email=email)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {user.username} ({role})")
+
+
+@office_cli.command("seed-demo")
+@click.option("--compounds", default=300, show_default=True, type=int)
+@click.option("--seed", default=2020, show_default=True, type=int)
+def seed_demo(compounds, seed):
+    """Build a realistic, deterministic demo county."""
+    from .services.seed import seed_demo as run
+
+    counts = run(compounds=compounds, seed=seed)
+    click.echo(", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@office_cli.command("ensure-admin")
+def ensure_admin():
+    """Create `admin` once; password from OFFICE_ADMIN_PASSWORD or generated and printed."""
+    from .services.users import ensure_admin as run
+
+    password = run()
+    if password:
+        click.echo(f"admin 初始密码 / initial password: {password}")
+    current_app.logger.info("admin ensured")

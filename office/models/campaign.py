@@ -1,0 +1,129 @@
+"""The plan (工作方案): its provincial settings, dated targets and steps assigned as tasks (四)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
+from .org import County, Department, Township
+
+
+class Indicator(LabelledEnum):
+    committee_coverage = "业委会组建率"
+    office_space = "办公用房保障率"
+    member_supervision = "成员指导监管率"
+    contract_signed = "物业合同签订率"
+    fee_disclosure = "收费公示率"
+    signboard_current = "公示牌覆盖率"
+    contact_reported = "投诉电话报送率"
+
+
+class Campaign(VersionedMixin, db.Model):
+    """Settings that provinces differ on live here, never as constants in code."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        sa.UniqueConstraint("county_id", "year"),
+        sa.CheckConstraint("ends_on >= starts_on", name="period_order"),
+        sa.CheckConstraint(
+            "committee_min_size >= 3 AND committee_max_size >= committee_min_size",
+            name="committee_size",
+        ),
+    )
+    __scope__ = ScopeRule(public_read=True)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(sa.ForeignKey("county.id"), index=True)
+    county: Mapped[County] = relationship()
+    name: Mapped[str] = mapped_column(sa.String(100))
+    year: Mapped[int] = mapped_column()
+    starts_on: Mapped[dt.date] = mapped_column(sa.Date)
+    ends_on: Mapped[dt.date] = mapped_column(sa.Date)
+    interim_counts: Mapped[bool] = mapped_column(default=False)
+    disclosure_interval_days: Mapped[int] = mapped_column(default=183)
+    reelection_warning_days: Mapped[int] = mapped_column(default=90)
+    filing_days: Mapped[int] = mapped_column(default=30)
+    term_max_years: Mapped[int] = mapped_column(default=5)
+    committee_min_size: Mapped[int] = mapped_column(default=5)
+    committee_max_size: Mapped[int] = mapped_column(default=11)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Target(VersionedMixin, db.Model):
+    __tablename__ = "target"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "indicator", "due_on"),
+        sa.CheckConstraint("threshold > 0 AND threshold <= 100", name="threshold_percent"),
+    )
+    __scope__ = ScopeRule(public_read=True)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    campaign: Mapped[Campaign] = relationship()
+    indicator: Mapped[Indicator] = mapped_column(enum_column(Indicator))
+    threshold: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))  # percent
+    due_on: Mapped[dt.date] = mapped_column(sa.Date)
+
+    def __str__(self) -> str:
+        return f"{self.indicator} ≥{self.threshold}% ({self.due_on})"
+
+
+class TaskStatus(LabelledEnum):
+    todo = "未开始"
+    doing = "进行中"
+    done = "已完成"
+
+
+class Task(VersionedMixin, db.Model):
+    """One step of the plan for one township or one department, with its due date."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(department_id IS NULL) <> (township_id IS NULL)", name="one_owner"
+        ),
+        sa.CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
+        sa.Index("ix_task_due", "due_on", "status"),
+    )
+    __scope__ = ScopeRule(township="township_id", department="department_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    campaign: Mapped[Campaign] = relationship()
+    step_no: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(sa.String(200))
+    township_id: Mapped[int | None] = mapped_column(sa.ForeignKey("township.id"), index=True)
+    township: Mapped[Township | None] = relationship()
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"), index=True)
+    department: Mapped[Department | None] = relationship()
+    indicator: Mapped[Indicator | None] = mapped_column(enum_column(Indicator))
+    due_on: Mapped[dt.date] = mapped_column(sa.Date)
+    status: Mapped[TaskStatus] = mapped_column(enum_column(TaskStatus), default=TaskStatus.todo)
+    progress: Mapped[int] = mapped_column(default=0)
+    done_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+    @property
+    def owner(self):
+        return self.township or self.department
+
+    def __str__(self) -> str:
+        return f"{self.owner} · {self.title}"
+
+
+class TaskUpdate(VersionedMixin, db.Model):
+    __tablename__ = "task_update"
+    __scope__ = ScopeRule(township="task.township_id", department="task.department_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id"), index=True)
+    task: Mapped[Task] = relationship()
+    noted_on: Mapped[dt.date] = mapped_column(sa.Date)
+    progress: Mapped[int] = mapped_column(default=0)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    evidence_path: Mapped[str | None] = mapped_column(sa.String(300))
+    author: Mapped[str | None] = mapped_column(sa.String(64))

@@ -1,0 +1,150 @@
+"""Owners' self-government: prep groups, committees, members, supervision, archives (二.1, 三.2)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
+from .compound import Compound
+
+IN_TOWNSHIP = ScopeRule(township="compound.township_id")
+
+
+class PrepGroupStatus(LabelledEnum):
+    preparing = "筹备中"
+    assembled = "已召开业主大会"
+    dissolved = "已解散"
+
+
+class PrepGroup(VersionedMixin, db.Model):
+    """首次业主大会会议筹备组, organised by the township."""
+
+    __tablename__ = "prep_group"
+    __scope__ = IN_TOWNSHIP
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(sa.ForeignKey("compound.id"), index=True)
+    compound: Mapped[Compound] = relationship()
+    formed_on: Mapped[dt.date] = mapped_column(sa.Date)
+    leader: Mapped[str] = mapped_column(sa.String(30))
+    members_count: Mapped[int | None] = mapped_column()
+    status: Mapped[PrepGroupStatus] = mapped_column(enum_column(PrepGroupStatus))
+    assembly_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    def __str__(self) -> str:
+        return f"{self.compound}筹备组"
+
+
+class CommitteeKind(LabelledEnum):
+    committee = "业主委员会"
+    interim = "物业管理委员会"
+
+
+class OfficeSpace(LabelledEnum):
+    dedicated = "专用办公用房"
+    temporary = "临时议事场所"
+    none = "无"
+
+
+class OwnersCommittee(VersionedMixin, db.Model):
+    """A committee (or interim 物管会) for one term; active from elected_on until dissolved."""
+
+    __tablename__ = "owners_committee"
+    __table_args__ = (
+        sa.UniqueConstraint("compound_id", "term_no"),
+        sa.CheckConstraint("term_end > elected_on", name="term_order"),
+    )
+    __scope__ = IN_TOWNSHIP
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(sa.ForeignKey("compound.id"), index=True)
+    compound: Mapped[Compound] = relationship()
+    kind: Mapped[CommitteeKind] = mapped_column(enum_column(CommitteeKind))
+    term_no: Mapped[int] = mapped_column(default=1)
+    elected_on: Mapped[dt.date] = mapped_column(sa.Date)
+    term_end: Mapped[dt.date] = mapped_column(sa.Date)
+    filed_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    dissolved_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    office_space: Mapped[OfficeSpace] = mapped_column(enum_column(OfficeSpace))
+    office_address: Mapped[str | None] = mapped_column(sa.String(200))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    def __str__(self) -> str:
+        return f"{self.compound} 第{self.term_no}届{self.kind}"
+
+
+class MemberRole(LabelledEnum):
+    chair = "主任"
+    vice_chair = "副主任"
+    member = "委员"
+    alternate = "候补委员"
+
+
+class CommitteeMember(VersionedMixin, db.Model):
+    __tablename__ = "committee_member"
+    __scope__ = ScopeRule(township="committee.compound.township_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(sa.ForeignKey("owners_committee.id"), index=True)
+    committee: Mapped[OwnersCommittee] = relationship()
+    name: Mapped[str] = mapped_column(sa.String(30))
+    role: Mapped[MemberRole] = mapped_column(enum_column(MemberRole))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    joined_on: Mapped[dt.date] = mapped_column(sa.Date)
+    left_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.role})"
+
+
+class SupervisionKind(LabelledEnum):
+    guidance = "业务指导"
+    training = "培训"
+    vetting = "资格审查"
+    inspection = "监督检查"
+
+
+class SupervisionRecord(VersionedMixin, db.Model):
+    """One act of the plan's 100% 指导、监管 of committee members."""
+
+    __tablename__ = "supervision_record"
+    __scope__ = ScopeRule(township="member.committee.compound.township_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("committee_member.id"), index=True)
+    member: Mapped[CommitteeMember] = relationship()
+    kind: Mapped[SupervisionKind] = mapped_column(enum_column(SupervisionKind))
+    held_on: Mapped[dt.date] = mapped_column(sa.Date)
+    held_by: Mapped[str | None] = mapped_column(sa.String(50))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ArchiveKind(LabelledEnum):
+    minutes = "会议记录"
+    decisions = "业主大会决定"
+    rules = "议事规则"
+    covenant = "管理规约"
+    contract = "物业服务合同"
+    election = "选举资料"
+    filing = "备案资料"
+    accounts = "资金账目"
+    register = "业主名册"
+
+
+class ArchiveItem(VersionedMixin, db.Model):
+    """One line of the 档案健全 checklist of a committee."""
+
+    __tablename__ = "archive_item"
+    __table_args__ = (sa.UniqueConstraint("committee_id", "kind"),)
+    __scope__ = ScopeRule(township="committee.compound.township_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(sa.ForeignKey("owners_committee.id"), index=True)
+    committee: Mapped[OwnersCommittee] = relationship()
+    kind: Mapped[ArchiveKind] = mapped_column(enum_column(ArchiveKind))
+    present: Mapped[bool] = mapped_column(default=False)
+    checked_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    note: Mapped[str | None] = mapped_column(sa.String(200))

@@ -1,0 +1,22 @@
+"""FAB's user, extended with the township or department that bounds the user's rows."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .org import Department, Township
+
+
+class OfficeUser(User):
+    __tablename__ = "ab_user"
+
+    township_id: Mapped[int | None] = mapped_column(sa.ForeignKey("township.id"), nullable=True)
+    township: Mapped[Township | None] = relationship(foreign_keys=[township_id])
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("department.id"), nullable=True
+    )
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    locked_until: Mapped[dt.datetime | None] = mapped_column(nullable=True)

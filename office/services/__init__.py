@@ -1,0 +1,1 @@
+"""Business operations that are more than a row edit."""

@@ -1,0 +1,79 @@
+"""Creating users on every path (CLI, first start) with the same password rules as the UI."""
+from __future__ import annotations
+
+import os
+import secrets
+import string
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
+
+from ..models import Department, OfficeUser, Township, db
+from ..roles import ROLE_GRANTS
+from ..security import password_validator
+
+SCOPED = {"TownshipClerk": "township", "DepartmentLiaison": "department"}
+
+
+class UserError(ValueError):
+    pass
+
+
+def create_user(username, role, password, township=None, department=None, email=None):
+    sm = current_app.appbuilder.sm
+    if role != "Admin" and role not in ROLE_GRANTS:
+        raise UserError(f"未知角色：{role}（可选：Admin, {', '.join(ROLE_GRANTS)}）")
+    try:
+        password_validator(password)
+    except PasswordComplexityValidationError as exc:
+        raise UserError(str(exc)) from exc
+    if sm.find_user(username=username):
+        raise UserError(f"用户名已存在：{username}")
+    needs = SCOPED.get(role)
+    if needs == "township" and not township:
+        raise UserError("乡镇业务员（TownshipClerk）必须指定 --township")
+    if needs == "department" and not department:
+        raise UserError("部门联络员（DepartmentLiaison）必须指定 --department")
+    if not needs and (township or department):
+        raise UserError(f"{role} 覆盖全县，不能指定乡镇或部门")
+    township_row = _one(Township, township, "乡镇") if township else None
+    department_row = _one(Department, department, "部门") if department else None
+    user = sm.add_user(
+        username=username, first_name=username, last_name="", email=email or f"{username}@local",
+        role=sm.find_role(role), password=password,
+    )
+    if not user:
+        raise UserError(f"无法创建用户：{username}")
+    user.township_id = township_row.id if township_row else None
+    user.department_id = department_row.id if department_row else None
+    db.session.commit()
+    return user
+
+
+def _one(model, name, label):
+    row = db.session.scalar(sa.select(model).where(model.name == name))
+    if row is None:
+        raise UserError(f"{label}不存在：{name}")
+    return row
+
+
+def generate_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(14)) + "!"
+        try:
+            password_validator(candidate)
+            return candidate
+        except PasswordComplexityValidationError:
+            continue
+
+
+def ensure_admin() -> str | None:
+    """Create `admin` if missing; return the password only when it was generated."""
+    if current_app.appbuilder.sm.find_user(username="admin"):
+        return None
+    given = os.environ.get("OFFICE_ADMIN_PASSWORD")
+    password = given or generate_password()
+    create_user("admin", "Admin", password)
+    return None if given else password

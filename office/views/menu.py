@@ -1,0 +1,56 @@
+"""Every screen, grouped in the menu the way the plan is organised."""
+from .audit import ChangeLogView
+from .disputes import DisputeView, FindingView
+from .governance import (
+    ArchiveItemView,
+    CommitteeMemberView,
+    CompoundView,
+    OwnersCommitteeView,
+    PrepGroupView,
+    SupervisionRecordView,
+)
+from .org import ContactPointView, CountyView, DepartmentView, DirectoryRevisionView, TownshipView
+from .property import DisclosureView, PriceReviewView, PropertyCompanyView, ServiceContractView
+from .registry import register
+from .reports import ReportRunView
+from .signboards import SignboardView
+from .tasks import CampaignView, TargetView, TaskUpdateView, TaskView
+
+GOVERNANCE = "小区与业委会"
+PROPERTY = "物业服务"
+DIRECTORY = "投诉电话与公示牌"
+TASKS = "任务督办"
+REPORTS = "统计报表"
+ADMIN = "Security"  # FAB's own category; shown as 系统管理 through the zh catalogue
+
+MENU = [
+    (CompoundView, "住宅小区", GOVERNANCE, "fa-building"),
+    (PrepGroupView, "业主大会筹备组", GOVERNANCE, "fa-users"),
+    (OwnersCommitteeView, "业主委员会", GOVERNANCE, "fa-sitemap"),
+    (CommitteeMemberView, "业委会成员", GOVERNANCE, "fa-user"),
+    (SupervisionRecordView, "指导监管记录", GOVERNANCE, "fa-eye"),
+    (ArchiveItemView, "档案检查", GOVERNANCE, "fa-archive"),
+    (DisputeView, "纠纷调处", GOVERNANCE, "fa-balance-scale"),
+    (FindingView, "检查整改", GOVERNANCE, "fa-search"),
+    (PropertyCompanyView, "物业服务企业", PROPERTY, "fa-briefcase"),
+    (ServiceContractView, "物业服务合同", PROPERTY, "fa-file-text"),
+    (PriceReviewView, "收费核定", PROPERTY, "fa-jpy"),
+    (DisclosureView, "收费与服务公示", PROPERTY, "fa-bullhorn"),
+    (DepartmentView, "行政管理部门", DIRECTORY, "fa-institution"),
+    (ContactPointView, "服务投诉电话", DIRECTORY, "fa-phone"),
+    (DirectoryRevisionView, "通讯录版本", DIRECTORY, "fa-history"),
+    (SignboardView, "公示牌", DIRECTORY, "fa-map-signs"),
+    (CampaignView, "工作方案", TASKS, "fa-flag"),
+    (TargetView, "考核指标", TASKS, "fa-bullseye"),
+    (TaskView, "任务", TASKS, "fa-tasks"),
+    (TaskUpdateView, "任务进展", TASKS, "fa-pencil"),
+    (ReportRunView, "统计上报", REPORTS, "fa-table"),
+    (CountyView, "县（区）", ADMIN, "fa-map"),
+    (TownshipView, "乡镇（街道、场）", ADMIN, "fa-map-marker"),
+    (ChangeLogView, "修改记录", ADMIN, "fa-history"),
+]
+
+
+def register_all(appbuilder) -> None:
+    for view, name, category, icon in MENU:
+        register(appbuilder, view, name, category, icon)

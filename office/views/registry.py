@@ -1,0 +1,38 @@
+"""Registers an entity's screen and derives its REST API from the same declarations."""
+from __future__ import annotations
+
+import re
+
+from .base import OfficeModelRestApi, OfficeModelView
+
+EXCLUDED = ("created_at", "updated_at", "version")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def api_for(view: type[OfficeModelView]) -> type[OfficeModelRestApi]:
+    """/api/v1/<entity>/: every column out, the screen's add/edit columns in."""
+    model = view.datamodel.obj
+    name = view.class_permission_name or model.__name__
+    columns = [c.key for c in model.__table__.columns if c.key not in EXCLUDED]
+    attrs = {
+        "resource_name": _snake(name),
+        "datamodel": type(view.datamodel)(model),
+        "class_permission_name": name,
+        "list_columns": columns,
+        "show_columns": columns,
+        "add_columns": list(view.add_columns or []),
+        "edit_columns": list(view.edit_columns or []),
+        "search_columns": list(view.search_columns or []),
+        "order_columns": columns,
+        "base_order": view.base_order,
+        "base_permissions": view.base_permissions,
+    }
+    return type(f"{name}Api", (OfficeModelRestApi,), attrs)
+
+
+def register(appbuilder, view: type[OfficeModelView], name: str, category: str, icon: str = ""):
+    appbuilder.add_view(view, name, icon=icon, category=category)
+    appbuilder.add_api(api_for(view))

@@ -1,0 +1,21 @@
+"""User administration: FAB's user screens plus the township/department bounding each user."""
+from flask_appbuilder.security.views import UserDBModelView
+
+_SCOPE_COLUMNS = ["township", "department"]
+
+
+class OfficeUserDBModelView(UserDBModelView):
+    list_columns = ["username", "first_name", "last_name", "roles", *_SCOPE_COLUMNS, "active"]
+    add_columns = UserDBModelView.add_columns[:6] + _SCOPE_COLUMNS + ["password", "conf_password"]
+    edit_columns = [
+        "first_name", "last_name", "username", "active", "email", "roles", *_SCOPE_COLUMNS,
+    ]
+    show_columns = [
+        "first_name", "last_name", "username", "active", "email", "roles", *_SCOPE_COLUMNS,
+        "login_count", "fail_login_count", "locked_until", "last_login",
+    ]
+    label_columns = {
+        "township": "所属乡镇（街道、场）",
+        "department": "所属部门",
+        "locked_until": "锁定至",
+    }
