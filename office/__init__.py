@@ -8,6 +8,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from .models import db
+from .services import audit
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -28,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
 
     db.init_app(app)
+    audit.install(db.session)
     migrate.init_app(app, db, directory=str(Config.BASE_DIR / "migrations"))
     # Before AppBuilder: FAB registers none, and without it GET /<view>/delete/<id> deletes.
     csrf.init_app(app)
