@@ -85,21 +85,41 @@ def scope_clause(model, scope: UserScope, write: bool = False):
     return sa.or_(*clauses) if clauses else sa.false()
 
 
-def _path_value(item, path: str):
-    """Follow a scope path on an object that may not be flushed yet (FK set, relation not)."""
-    head, _, rest = path.partition(".")
-    if not rest:
-        return getattr(item, head)
-    related = getattr(item, head)
-    if related is None:
-        (fk,) = getattr(type(item), head).property.local_columns
+def _relationship_of(model, column_key: str):
+    """The many-to-one relationship whose foreign key is `column_key`, if any."""
+    for rel in sa.inspect(model).relationships:
+        if [c.key for c in rel.local_columns] == [column_key] and not rel.uselist:
+            return rel
+    return None
+
+
+def _related(item, rel):
+    """The row `item.<rel>` will point at once flushed: a relationship just assigned wins (its
+    foreign key column is only synced at flush), then a foreign key just assigned, then what
+    the session has."""
+    state = sa.inspect(item)
+    (fk,) = rel.local_columns
+    if state.attrs[rel.key].history.has_changes():
+        return getattr(item, rel.key)
+    if state.attrs[fk.key].history.has_changes() or rel.key not in state.dict:
         fk_value = getattr(item, fk.key)
-        if fk_value is None:
-            return None
-        related = db.session.get(getattr(type(item), head).property.mapper.class_, fk_value)
-        if related is None:
-            return None
-    return _path_value(related, rest)
+        return None if fk_value is None else db.session.get(rel.mapper.class_, fk_value)
+    return getattr(item, rel.key)
+
+
+def _path_value(item, path: str):
+    """Follow a scope path on a row as it stands in memory - possibly unflushed, with a
+    relationship or a foreign key just changed by a form or an API payload."""
+    head, _, rest = path.partition(".")
+    model = type(item)
+    if not rest:
+        rel = _relationship_of(model, head)
+        if rel is None:
+            return getattr(item, head)
+        related = _related(item, rel)
+        return None if related is None else related.id
+    related = _related(item, getattr(model, head).property)
+    return None if related is None else _path_value(related, rest)
 
 
 def in_scope(item, scope: UserScope | None = None, write: bool = True) -> bool:
@@ -122,7 +142,8 @@ class ScopedInterface(SQLAInterface):
 
     FAB routes list, count, show, edit, delete and actions through `apply_filters`, so the
     scope holds on all of them. Related fields (form dropdowns and their validation) use the
-    write scope: a township clerk can only pick or post their own township's rows.
+    write scope for rows that belong to a township or department: a township clerk can only
+    pick or post their own township's rows (and any property company).
     """
 
     def __init__(self, obj, session=None, write: bool = False) -> None:
@@ -135,7 +156,12 @@ class ScopedInterface(SQLAInterface):
         return query if clause is None else query.filter(clause)
 
     def get_related_interface(self, col_name: str):
-        return ScopedInterface(self.get_related_model(col_name), self._session, write=True)
+        # Rows that belong to a township/department are offered only when they are the user's
+        # own; county-wide reference rows (companies, the plan, the county) belong to no one
+        # and are offered as the user may read them.
+        model = self.get_related_model(col_name)
+        owned = bool(model.__scope__.township or model.__scope__.department)
+        return ScopedInterface(model, self._session, write=owned)
 
     def writable(self) -> ScopedInterface:
         return ScopedInterface(self.obj, self._session, write=True)
@@ -155,7 +181,9 @@ class OfficeSecurityManager(SecurityManager):
 
     # --- lockout: N failures lock the account for M minutes, whatever the client
     def auth_user_db(self, username, password):
-        user = self.find_user(username=username) if username else None
+        # FAB also accepts the e-mail address as the login name: the lock must hold for both.
+        user = (self.find_user(username=username) or self.find_user(email=username)
+                if username else None)
         if user is not None and user.locked_until and user.locked_until > utcnow():
             return None
         authed = super().auth_user_db(username, password)
@@ -169,6 +197,15 @@ class OfficeSecurityManager(SecurityManager):
         return authed
 
     # --- menus follow read permission of the view behind each entry
+    def has_access(self, permission_name, view_name):
+        # The navbar asks "menu_access" per entry (FAB's is_menu_visible filter); the roles
+        # grant no menu_access, the entries follow the screens instead - computed once a request.
+        if permission_name == "menu_access":
+            if "office_menu_access" not in g:
+                g.office_menu_access = self.get_user_menu_access()
+            return view_name in g.office_menu_access
+        return super().has_access(permission_name, view_name)
+
     def get_user_menu_access(self, menu_names=None):
         allowed: set[str] = set()
 

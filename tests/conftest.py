@@ -12,8 +12,10 @@ _TMP = tempfile.mkdtemp(prefix="office-test-")
 os.environ.setdefault("OFFICE_INSTANCE_DIR", _TMP)
 os.environ.setdefault("OFFICE_LOGIN_RATE_LIMITED", "0")
 
+import flask  # noqa: E402
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 
 from office import create_app  # noqa: E402
 from office.models import db  # noqa: E402
@@ -32,6 +34,22 @@ def _reset_schema(url: str) -> None:
     engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in a fresh application context, as in production.
+
+    Fixtures keep an app context pushed for the whole test, and Flask reuses a pushed app
+    context for a request: `g` (the signed-in user, the cached row scope) would otherwise leak
+    from one request - and one user - to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        token = flask.globals._cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            flask.globals._cv_app.reset(token)
+
+
 @pytest.fixture(scope="session")
 def app():
     from flask_migrate import upgrade
@@ -45,6 +63,7 @@ def app():
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
     })
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
         ensure_roles()

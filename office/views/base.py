@@ -10,6 +10,7 @@ from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.actions import action as bulk_action
 from flask_appbuilder.baseviews import expose
 from flask_babel import lazy_gettext as _
+from werkzeug.exceptions import NotFound
 
 from ..models import db
 from ..roles import METHOD_VERBS
@@ -65,8 +66,22 @@ class OfficeModelView(ScopedMixin, ModelView):
     """Base of every entity screen. Subclasses declare `datamodel` and columns only."""
 
     page_size = 25
+    # FAB's /download/<filename> serves any file of UPLOAD_FOLDER to whoever may read the
+    # entity, past row scope; no screen stores files that way (and unset, it answered 500).
+    exclude_route_methods = {"download"}
     # The API generated from this view (see office.views.registry) copies these.
     api_columns: list[str] | None = None
+
+    def __init__(self, **kwargs):
+        declared = type(self).base_permissions
+        super().__init__(**kwargs)
+        if declared is not None:
+            # FAB adds every action's permission to base_permissions, so a screen declared
+            # read-only (the change log, the report archive) would gain a bulk delete.
+            for name in list(self.actions):
+                if self.get_action_permission_name(name) not in declared:
+                    del self.actions[name]
+            self.base_permissions = [p for p in self.base_permissions if p in declared]
 
     # FAB loads the row through the read scope for show *and* edit; a liaison may read a
     # neighbour's directory row but not open its edit form.
@@ -81,12 +96,16 @@ class OfficeModelView(ScopedMixin, ModelView):
     # FAB's action endpoints bypass base_filters: check every selected row first.
     @expose("/action_post", methods=["POST"])
     def action_post(self):
+        if request.form.get("action") not in self.actions:
+            abort(404)
         for pk in request.form.getlist("rowid"):
             self._writable(self._deserialize_pk_if_composite(pk))
         return super().action_post()
 
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
+        if name not in self.actions:
+            abort(404)
         self._writable(self._deserialize_pk_if_composite(pk))
         return super().action(name, pk)
 
@@ -107,10 +126,30 @@ class OfficeModelRestApi(ScopedMixin, ModelRestApi):
     page_size = 50
     max_page_size = 500
 
+    def _init_model_schemas(self):
+        super()._init_model_schemas()
+        # FAB builds enum fields without allow_none; as a PUT is merged with the stored row,
+        # any PUT on a row with an empty optional enum (a task's indicator) failed with 422.
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            for name, field in schema.fields.items():
+                if self.datamodel.is_nullable(name):
+                    field.allow_none = True
+
+    # pre_add/pre_update refuse a row outside the scope with abort(404); FAB's @safe would
+    # turn that into a 500, so answer the 404 here.
+    def post_headless(self):
+        try:
+            return super().post_headless()
+        except NotFound:
+            return self.response_404()
+
     def put_headless(self, pk):
         if self.datamodel.writable().get(pk) is None:
             return self.response_404()
-        return super().put_headless(pk)
+        try:
+            return super().put_headless(pk)
+        except NotFound:
+            return self.response_404()
 
     def delete_headless(self, pk):
         if self.datamodel.writable().get(pk) is None:
