@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_appbuilder import AppBuilder, IndexView
+from flask_appbuilder import AppBuilder, IndexView, expose
 from flask_appbuilder.api import BaseApi
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -16,6 +16,14 @@ migrate = Migrate()
 
 class OfficeIndexView(IndexView):
     index_template = "office/index.html"
+
+    @expose("/")
+    def index(self):
+        # 工作看板 is the landing page of whoever may read it (office/views/dashboard.py).
+        from .views.dashboard import landing
+
+        page = landing(self.appbuilder)
+        return super().index() if page is None else page
 
 
 def create_app(config: dict | None = None) -> Flask:

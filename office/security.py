@@ -15,7 +15,12 @@ from flask_login import current_user
 from .models import OfficeUser, db
 from .models.base import utcnow
 from .roles import COUNTY_WIDE_ROLES, READ, fab_roles
-from .views.users import OfficeUserDBModelView
+from .views.users import (
+    OfficeGroupModelView,
+    OfficePermissionViewModelView,
+    OfficeRoleModelView,
+    OfficeUserDBModelView,
+)
 
 # ---------------------------------------------------------------- passwords
 
@@ -178,6 +183,11 @@ class OfficeSecurityManager(SecurityManager):
         return fab_roles()
 
     userdbmodelview = OfficeUserDBModelView
+    rolemodelview = OfficeRoleModelView
+    groupmodelview = OfficeGroupModelView
+    permissionviewmodelview = OfficePermissionViewModelView
+    # FAB's user statistics page draws with Google Charts from the internet: not on an intranet.
+    userstatschartview = None
 
     # --- lockout: N failures lock the account for M minutes, whatever the client
     def auth_user_db(self, username, password):
@@ -215,8 +225,9 @@ class OfficeSecurityManager(SecurityManager):
                 if item.childs:
                     visible = walk(item.childs)
                 else:
+                    # Separators and bare links carry no view: they never make a category show.
                     view = item.baseview
-                    visible = view is None or self.has_access(
+                    visible = view is not None and self.has_access(
                         f"can_{READ}", view.class_permission_name
                     )
                 if visible:

@@ -1,5 +1,10 @@
 """User administration: FAB's user screens plus the township/department bounding each user."""
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import (
+    PermissionViewModelView,
+    RoleModelView,
+    UserDBModelView,
+    UserGroupModelView,
+)
 
 _SCOPE_COLUMNS = ["township", "department"]
 
@@ -15,7 +20,23 @@ class OfficeUserDBModelView(UserDBModelView):
         "login_count", "fail_login_count", "locked_until", "last_login",
     ]
     label_columns = {
+        **UserDBModelView.label_columns,
         "township": "所属乡镇（街道、场）",
         "department": "所属部门",
         "locked_until": "锁定至",
     }
+
+
+# FAB leaves a few search/list columns of its security screens without a label ("Groups",
+# "Name", "Role" stay English in every locale).
+class OfficeRoleModelView(RoleModelView):
+    label_columns = {**RoleModelView.label_columns, "groups": "用户组"}
+
+
+class OfficeGroupModelView(UserGroupModelView):
+    label_columns = {"name": "名称", "label": "显示名称", "description": "说明", "users": "用户",
+                     "roles": "角色"}
+
+
+class OfficePermissionViewModelView(PermissionViewModelView):
+    label_columns = {**PermissionViewModelView.label_columns, "role": "角色"}
