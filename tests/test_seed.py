@@ -1,0 +1,344 @@
+"""office/services/seed.py: the demo county is deterministic, seeded once, valid and realistic.
+
+These tests need an EMPTY database (not the tiny factory county): `empty` truncates it, and
+`demo` seeds the default county (300 compounds, seed 2020) once for the read-only checks.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from stdnum.cn import uscc
+
+from office.models import (
+    Campaign,
+    ChangeLog,
+    CommitteeKind,
+    CommitteeMember,
+    Compound,
+    CompoundKind,
+    ContactPoint,
+    ContractKind,
+    County,
+    Department,
+    DirectoryRevision,
+    Disclosure,
+    DisclosureItem,
+    ManagementMode,
+    MemberRole,
+    OfficeSpace,
+    OwnersCommittee,
+    PriceReviewStatus,
+    PropertyCompany,
+    ServiceContract,
+    Signboard,
+    Target,
+    Task,
+    TaskStatus,
+    TaskUpdate,
+    Township,
+    TownshipKind,
+    db,
+)
+from office.services.seed import seed_demo
+from tests.conftest import _truncate_business_tables, count
+
+AS_OF = dt.date(2020, 10, 15)
+FRAMEWORK_TABLES = {"alembic_version"}
+_state = {"demo": None}  # the counts of the default county while it is in the database
+
+
+def _business_tables():
+    return [t for t in db.metadata.sorted_tables
+            if not t.name.startswith("ab_") and t.name not in FRAMEWORK_TABLES]
+
+
+def _digest() -> str:
+    """Every row of every business table, by id, without the timestamps."""
+    h = hashlib.sha256()
+    for table in _business_tables():
+        cols = [c for c in table.c if c.name not in ("created_at", "updated_at")]
+        h.update(table.name.encode())
+        for row in db.session.execute(sa.select(*cols).order_by(table.c.id)):
+            h.update(repr(tuple(row)).encode())
+    return h.hexdigest()
+
+
+@pytest.fixture()
+def empty(app):
+    with app.app_context():
+        _truncate_business_tables()
+        _state["demo"] = None
+        yield
+        db.session.remove()
+
+
+@pytest.fixture()
+def demo(app):
+    """The default demo county, seeded once for all the read-only tests below."""
+    with app.app_context():
+        if _state["demo"] is None or count(Compound) != 300:
+            _truncate_business_tables()
+            _state["demo"] = seed_demo()
+        yield _state["demo"]
+        db.session.remove()
+
+
+# --- determinism and the once-only guard ---------------------------------------------------
+
+def test_same_seed_same_rows_other_seed_other_rows(empty):
+    seed_demo(compounds=120, seed=5)
+    first = _digest()
+    _truncate_business_tables()
+    seed_demo(compounds=120, seed=5)
+    assert _digest() == first
+    _truncate_business_tables()
+    seed_demo(compounds=120, seed=6)
+    assert _digest() != first
+
+
+def test_seeds_once(empty):
+    counts = seed_demo(compounds=40, seed=1)
+    assert counts["compounds"] == 40
+    before = _digest()
+    assert seed_demo(compounds=40, seed=1) == {}
+    assert seed_demo(compounds=500, seed=9) == {}
+    assert _digest() == before
+
+
+def test_counts_are_the_rows_written(empty):
+    counts = seed_demo(compounds=80, seed=3)
+    tables = {t.name: t for t in _business_tables()}
+    from office.services.seed import LABELS
+    for table, label in LABELS.items():
+        assert counts[label] == count(tables[table]), table
+    assert count(ChangeLog) == 0  # bulk seeding is not a clerk's edit: no audit rows
+
+
+def test_failure_leaves_nothing_behind(empty, monkeypatch):
+    import office.services.seed as seed
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(seed, "build_compounds", broken)
+    with pytest.raises(RuntimeError):
+        seed.seed_demo(compounds=20)
+    assert count(County) == 0 and count(Township) == 0
+    monkeypatch.undo()
+    assert seed.seed_demo(compounds=20)["compounds"] == 20
+
+
+def test_rejects_empty_county(empty):
+    with pytest.raises(ValueError):
+        seed_demo(compounds=0)
+
+
+def test_new_rows_get_fresh_ids_after_seeding(empty):
+    """On PostgreSQL the sequences are moved past the seeded ids."""
+    seed_demo(compounds=30, seed=2)
+    county = db.session.scalar(sa.select(County))
+    top = db.session.scalar(sa.select(sa.func.max(Township.id)))
+    township = Township(county=county, name="新设街道", kind=TownshipKind.street)
+    db.session.add(township)
+    db.session.commit()
+    assert township.id > top
+
+
+def test_cli_seed_demo(app, empty):
+    result = app.test_cli_runner().invoke(args=["office", "seed-demo", "--compounds", "25"])
+    assert result.exit_code == 0, result.output
+    assert "compounds=25" in result.output and "townships=3" in result.output
+
+
+def test_small_county_timing_smoke(empty):
+    """Not a benchmark (that is `seed-demo --compounds 200000`): children scale with compounds."""
+    started = time.perf_counter()
+    counts = seed_demo(compounds=2000, seed=11)
+    elapsed = time.perf_counter() - started
+    print(f"seed_demo(2000): {elapsed:.2f}s, {sum(counts.values())} rows")
+    assert counts["compounds"] == 2000 and counts["townships"] == 20
+    assert counts["property_companies"] == 400
+    assert counts["committee_members"] > 5 * counts["compounds"]
+
+
+# --- what the default county contains -------------------------------------------------------
+
+def test_enums_round_trip_through_the_orm(demo):
+    c = db.session.scalars(sa.select(Compound).order_by(Compound.id)).first()
+    assert isinstance(c.kind, CompoundKind) and isinstance(c.management_mode, ManagementMode)
+    assert isinstance(c.delivered_on, dt.date) and c.version == 1
+    contract = db.session.scalars(sa.select(ServiceContract)).first()
+    assert isinstance(contract.fee, Decimal) and isinstance(contract.kind, ContractKind)
+    assert isinstance(db.session.scalars(sa.select(OwnersCommittee)).first().office_space,
+                      OfficeSpace)
+
+
+def test_every_kind_and_mode_present(demo):
+    def present(column):
+        return set(db.session.scalars(sa.select(column).distinct()))
+
+    assert present(Compound.kind) == set(CompoundKind)
+    assert present(Compound.management_mode) == set(ManagementMode)
+    assert present(Township.kind) == set(TownshipKind)
+    assert present(OwnersCommittee.kind) == set(CommitteeKind)
+    assert present(OwnersCommittee.office_space) == set(OfficeSpace)
+    assert present(ServiceContract.kind) == set(ContractKind)
+    assert present(ServiceContract.price_review_status) == set(PriceReviewStatus)
+    assert present(Task.status) == set(TaskStatus)
+    assert {DisclosureItem.fee_accounts, DisclosureItem.service_items} <= present(Disclosure.item)
+    assert present(CommitteeMember.role) == set(MemberRole)
+
+
+def test_county_townships_departments(demo):
+    assert db.session.scalars(sa.select(County.name)).all() == ["示例县"]
+    townships = db.session.scalars(sa.select(Township.name)).all()
+    assert len(townships) == 20 and "城关街道" in townships
+    departments = dict(db.session.execute(sa.select(Department.short_name, Department.name)).all())
+    assert set(departments) == {"住建", "公安", "民政", "财政", "市场监管", "发改", "规划",
+                                "自然资源", "综合执法"}
+    assert departments["住建"] == "县住建局"
+
+
+def test_compounds_are_plausible(demo):
+    rows = db.session.execute(sa.select(Compound.township_id, Compound.name, Compound.households,
+                                        Compound.delivered_on)).all()
+    assert len({(t, n) for t, n, _, _ in rows}) == len(rows) == 300
+    assert sum("花园" in n for _, n, _, _ in rows) >= 30  # benchmarks search for 花园
+    assert all(40 <= h <= 3000 for _, _, h, _ in rows)
+    assert all(d <= AS_OF for _, _, _, d in rows)
+    # The company of a company-managed compound is the company of its latest contract.
+    company_managed = db.session.execute(
+        sa.select(Compound.id, Compound.company_id)
+        .where(Compound.management_mode == ManagementMode.company)).all()
+    assert all(company for _, company in company_managed)
+    latest = dict(db.session.execute(
+        sa.select(ServiceContract.compound_id, ServiceContract.company_id)
+        .order_by(ServiceContract.compound_id, ServiceContract.starts_on)).all())
+    assert all(latest[cid] == company for cid, company in company_managed)
+
+
+def test_companies_have_valid_unique_codes(demo):
+    codes = db.session.scalars(sa.select(PropertyCompany.uscc)).all()
+    assert len(codes) == 60 and len(set(codes)) == 60
+    assert all(uscc.is_valid(code) for code in codes)
+    names = db.session.scalars(sa.select(PropertyCompany.name)).all()
+    assert len(set(names)) == 60 and all(n.endswith("公司") for n in names)
+
+
+def test_committees_have_odd_membership(demo):
+    """Elected seats (chair, vice chairs, members; not alternates) are odd, 5 to 11, with one
+    chair; members who resigned were replaced, so the seats in office are odd too."""
+    m, oc = CommitteeMember, OwnersCommittee
+    elected = db.session.execute(
+        sa.select(oc.id, sa.func.count(), sa.func.count(sa.case((m.role == MemberRole.chair, 1))))
+        .join(m, m.committee_id == oc.id)
+        .where(m.role != MemberRole.alternate, m.joined_on == oc.elected_on)
+        .group_by(oc.id)).all()
+    assert len(elected) == count(OwnersCommittee)
+    assert all(n % 2 == 1 and 5 <= n <= 11 and chairs == 1 for _, n, chairs in elected)
+    seated = db.session.execute(
+        sa.select(oc.id, sa.func.count()).join(m, m.committee_id == oc.id)
+        .where(m.role != MemberRole.alternate, oc.elected_on <= AS_OF,
+               sa.or_(oc.dissolved_on.is_(None), oc.dissolved_on > AS_OF), oc.term_end >= AS_OF,
+               m.joined_on <= AS_OF, sa.or_(m.left_on.is_(None), m.left_on > AS_OF))
+        .group_by(oc.id)).all()
+    assert seated and all(n % 2 == 1 and 5 <= n <= 11 for _, n in seated)
+
+
+def test_committee_histories(demo):
+    oc = OwnersCommittee
+    later = sa.orm.aliased(OwnersCommittee)
+    superseded = sa.select(later.id).where(later.compound_id == oc.compound_id,
+                                           later.term_no > oc.term_no).exists()
+    lapsed = count(sa.select(oc.id).where(oc.term_end < AS_OF, oc.dissolved_on.is_(None),
+                                          ~superseded).subquery())
+    dissolved = count(sa.select(oc.id).where(oc.dissolved_on.is_not(None)).subquery())
+    re_elected = count(sa.select(oc.id).where(oc.term_no > 1).subquery())
+    assert lapsed and dissolved and re_elected
+    assert db.session.scalar(sa.select(sa.func.max(oc.term_end - oc.elected_on))) is not None
+
+
+def test_contracts_signboards_contacts_vary(demo):
+    sc = ServiceContract
+    assert count(sa.select(sc.id).where(sc.ends_on < AS_OF).subquery())            # expired
+    assert count(sa.select(sc.id).where(sc.terminated_on.is_not(None)).subquery())  # terminated
+    reset = db.session.scalars(sa.select(sc).where(
+        sc.price_review_status == PriceReviewStatus.reset)).all()
+    assert reset and all(r.approved_fee < r.fee and r.reviewed_on for r in reset)
+    revisions = db.session.execute(sa.select(DirectoryRevision.number,
+                                             DirectoryRevision.effective_on)).all()
+    assert sorted(n for n, _ in revisions) == [1, 2, 3]
+    assert all(on.year == 2020 for _, on in revisions)
+    sb = Signboard
+    stale = sa.select(sb.id).where(sb.directory_version < 3, sb.removed_on.is_(None))
+    assert count(stale.subquery()) and count(sa.select(sb.id).where(
+        sb.removed_on.is_not(None)).subquery())
+    boarded = sa.select(sb.compound_id)
+    assert count(sa.select(Compound.id).where(Compound.id.not_in(boarded)).subquery())
+    silent = sa.select(ContactPoint.id).where(ContactPoint.complaint_phone.is_(None))
+    assert count(silent.where(ContactPoint.department_id.is_not(None)).subquery())
+    assert count(silent.where(ContactPoint.township_id.is_not(None)).subquery())
+
+
+def test_campaign_targets_and_tasks(demo):
+    campaign = db.session.scalar(sa.select(Campaign))
+    assert (campaign.year, campaign.starts_on, campaign.ends_on) == (
+        2020, dt.date(2020, 6, 1), dt.date(2021, 12, 31))
+    targets = {(t.indicator.name, int(t.threshold), t.due_on)
+               for t in db.session.scalars(sa.select(Target))}
+    assert ("committee_coverage", 60, dt.date(2020, 12, 31)) in targets
+    assert ("committee_coverage", 100, dt.date(2021, 12, 31)) in targets
+    assert ("contract_signed", 100, dt.date(2020, 9, 30)) in targets
+    assert ("signboard_current", 100, dt.date(2020, 8, 31)) in targets
+    assert ("contact_reported", 100, dt.date(2020, 8, 31)) in targets
+    assert {"office_space", "member_supervision", "fee_disclosure"} <= {k for k, _, _ in targets}
+    tasks = db.session.scalars(sa.select(Task)).all()
+    assert {t.step_no for t in tasks} == {1, 2, 3}
+    assert {t.due_on for t in tasks} == {dt.date(2020, 7, 31), dt.date(2020, 8, 31),
+                                         dt.date(2020, 9, 30), dt.date(2020, 10, 15)}
+    assert all((t.township_id is None) != (t.department_id is None) for t in tasks)
+    assert any(t.status == TaskStatus.done for t in tasks)
+    assert any(t.status != TaskStatus.done and t.due_on < AS_OF for t in tasks)  # overdue
+    assert all((t.status == TaskStatus.done) == (t.done_on is not None) for t in tasks)
+    assert count(TaskUpdate)
+    # A township's or department's phone task is done exactly when the phone was reported.
+    reported = {(cp.township_id, cp.department_id): cp.reported_on
+                for cp in db.session.scalars(sa.select(ContactPoint))}
+    for t in tasks:
+        if t.indicator and t.indicator.name == "contact_reported":
+            assert t.done_on == reported[(t.township_id, t.department_id)]
+
+
+def test_nothing_happens_after_the_inspection(demo):
+    """The county is a snapshot as of 2020-10-15: events are dated on or before it."""
+    from office import models as m
+    events = [m.OwnersCommittee.elected_on, m.OwnersCommittee.filed_on,
+              m.OwnersCommittee.dissolved_on, m.CommitteeMember.joined_on,
+              m.CommitteeMember.left_on, m.SupervisionRecord.held_on, m.ArchiveItem.checked_on,
+              m.PrepGroup.formed_on, m.ServiceContract.signed_on, m.ServiceContract.starts_on,
+              m.ServiceContract.terminated_on, m.ServiceContract.reviewed_on,
+              m.Disclosure.published_on, m.Signboard.installed_on, m.Signboard.removed_on,
+              m.Dispute.received_on, m.Dispute.resolved_on, m.Finding.found_on,
+              m.Finding.closed_on, m.ContactPoint.reported_on, m.Task.done_on,
+              m.TaskUpdate.noted_on, m.Compound.delivered_on]
+    for column in events:
+        assert db.session.scalar(sa.select(sa.func.max(column))) <= AS_OF, column
+
+
+def test_every_indicator_strictly_between_0_and_100(demo):
+    """The demo shows progress, not a finished or an empty campaign (GLOSSARY.md)."""
+    from office.indicators import INDICATORS, county_rates
+
+    campaign = db.session.scalar(sa.select(Campaign))
+    rates = county_rates(AS_OF, campaign)
+    assert set(rates) == set(INDICATORS)
+    for key, rate in rates.items():
+        assert rate.denominator and 0 < rate.percent < 100, (key, rate)
+    assert 50 <= rates["committee_coverage"].percent <= 70
+    assert Counter(r.percent > 0 for r in rates.values())[True] == 7
