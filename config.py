@@ -38,6 +38,16 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     REDIS_URL = os.environ.get("OFFICE_REDIS_URL", "")  # empty: in-process jobs
     CITY_ENDPOINT = os.environ.get("OFFICE_CITY_ENDPOINT", "")
+    CITY_TOKEN = os.environ.get("OFFICE_CITY_TOKEN", "")  # sent as "Authorization: Bearer …"
+    QUEUE_NAME = os.environ.get("OFFICE_QUEUE", "office")  # the RQ queue (`rq worker … office`)
+    # Reports (office/services/report.py): fan out per township ("auto": when Redis is set),
+    # a running report with no heartbeat for this long is failed, the monthly cron (UTC), the
+    # waits between retries of a submission, and a delay that makes reports slow (tests only).
+    REPORT_FANOUT = os.environ.get("OFFICE_REPORT_FANOUT", "auto")
+    REPORT_STALE_SECONDS = int(os.environ.get("OFFICE_REPORT_STALE_SECONDS", "900"))
+    REPORT_CRON = os.environ.get("OFFICE_REPORT_CRON", "0 1 1 * *")
+    SUBMIT_RETRY_INTERVALS = os.environ.get("OFFICE_SUBMIT_RETRY_INTERVALS", "30,120,600,1800")
+    REPORT_TEST_DELAY = float(os.environ.get("OFFICE_REPORT_TEST_DELAY", "0"))
     REPORT_DIR = Path(os.environ.get("OFFICE_REPORT_DIR", INSTANCE_DIR / "reports"))
     UPLOAD_DIR = Path(os.environ.get("OFFICE_UPLOAD_DIR", INSTANCE_DIR / "uploads"))
 

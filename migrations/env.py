@@ -1,108 +1,89 @@
+"""Alembic environment for Flask-Migrate (`flask --app run db ...`).
+
+The engine and the metadata come from the running Flask app (office.models.db), so the
+migrations always target the database the app is configured for (OFFICE_DATABASE_URL, or the
+SQLite file under instance/).
+"""
 import logging
 from logging.config import fileConfig
 
+from alembic import context
 from flask import current_app
 
-from alembic import context
+from office.services import grid_search
 
-# this is the Alembic Config object, which provides
-# access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
-logger = logging.getLogger('alembic.env')
+# Keep the app's own loggers working when migrations run inside it (tests, `flask db`).
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+
+target_db = current_app.extensions["migrate"].db
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
-
-
-def get_engine_url():
-    try:
-        return get_engine().url.render_as_string(hide_password=False).replace(
-            '%', '%%')
-    except AttributeError:
-        return str(get_engine().url).replace('%', '%%')
-
-
-# add your model's MetaData object here
-# for 'autogenerate' support
-# from myapp import mymodel
-# target_metadata = mymodel.Base.metadata
-config.set_main_option('sqlalchemy.url', get_engine_url())
-target_db = current_app.extensions['migrate'].db
-
-# other values from the config, defined by the needs of env.py,
-# can be acquired:
-# my_important_option = config.get_main_option("my_important_option")
-# ... etc.
+    # Flask-SQLAlchemy 3: `db.engine` (get_engine() is deprecated and goes in 3.2).
+    return target_db.engine
 
 
 def get_metadata():
-    if hasattr(target_db, 'metadatas'):
+    if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
     return target_db.metadata
 
 
+config.set_main_option(
+    "sqlalchemy.url", get_engine().url.render_as_string(hide_password=False).replace("%", "%%")
+)
+
+
+def _options(dialect_name: str) -> dict:
+    """What every run shares, online or offline."""
+    options = dict(current_app.extensions["migrate"].configure_args)
+    # Diff column types (VARCHAR lengths, NUMERIC precision) and server defaults, not only
+    # names; tests/test_migrations.py checks with the same options.
+    options.setdefault("compare_type", True)
+    options.setdefault("compare_server_default", True)
+    # SQLite cannot ALTER most things: autogenerate emits batch operations (copy-and-move),
+    # which PostgreSQL runs as plain ALTERs.
+    options.setdefault("render_as_batch", dialect_name == "sqlite")
+    # Database objects that are deliberately not models (the fts_* search indexes and their
+    # helper tables): autogenerate must neither drop them nor report them as drift.
+    options.setdefault("include_name", grid_search.include_name)
+    options.setdefault("include_object", grid_search.include_object)
+    return options
+
+
 def run_migrations_offline():
-    """Run migrations in 'offline' mode.
-
-    This configures the context with just a URL
-    and not an Engine, though an Engine is acceptable
-    here as well.  By skipping the Engine creation
-    we don't even need a DBAPI to be available.
-
-    Calls to context.execute() here emit the given string to the
-    script output.
-
-    """
+    """`flask db upgrade --sql`: emit the SQL instead of running it."""
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url,
+        target_metadata=get_metadata(),
+        literal_binds=True,
+        **_options(get_engine().dialect.name),
     )
-
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_migrations_online():
-    """Run migrations in 'online' mode.
-
-    In this scenario we need to create an Engine
-    and associate a connection with the context.
-
-    """
-
-    # this callback is used to prevent an auto-migration from being generated
-    # when there are no changes to the schema
-    # reference: http://alembic.zzzcomputing.com/en/latest/cookbook.html
+    # An autogenerate that finds nothing writes no empty revision file.
     def process_revision_directives(context, revision, directives):
-        if getattr(config.cmd_opts, 'autogenerate', False):
+        if getattr(config.cmd_opts, "autogenerate", False):
             script = directives[0]
             if script.upgrade_ops.is_empty():
                 directives[:] = []
-                logger.info('No changes in schema detected.')
+                logger.info("No changes in schema detected.")
 
-    conf_args = current_app.extensions['migrate'].configure_args
-    if conf_args.get("process_revision_directives") is None:
-        conf_args["process_revision_directives"] = process_revision_directives
+    engine = get_engine()
+    options = _options(engine.dialect.name)
+    if options.get("process_revision_directives") is None:
+        options["process_revision_directives"] = process_revision_directives
 
-    connectable = get_engine()
-
-    with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
-
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=get_metadata(), **options)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -40,6 +40,9 @@ def seed_demo(compounds, seed):
     from .services.seed import seed_demo as run
 
     counts = run(compounds=compounds, seed=seed)
+    if not counts:
+        click.echo("示例县已存在，跳过 (a county exists; nothing seeded)")
+        return
     click.echo(", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
@@ -52,3 +55,23 @@ def ensure_admin():
     if password:
         click.echo(f"admin 初始密码 / initial password: {password}")
     current_app.logger.info("admin ensured")
+
+
+@office_cli.command("report")
+@click.option("--as-of", "as_of", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="统计截止日期 YYYY-MM-DD")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="xlsx file to write")
+@click.option("--campaign", "campaign_id", type=int, default=None,
+              help="工作方案编号 (default: the one whose period holds the date)")
+@click.option("--filled-by", default="", help="填报人")
+@click.option("--reviewer", default="", help="审核人")
+def report(as_of, out, campaign_id, filled_by, reviewer):
+    """统计报表: build the return as of a date, synchronously (the RQ job's builder)."""
+    from .services.report import ReportError, build_to_file
+
+    try:
+        written = build_to_file(as_of.date(), out, campaign_id, filled_by, reviewer)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = ", ".join(f"{k}={v}" for k, v in written.counts.items())
+    click.echo(f"wrote {written.path} ({written.size} bytes, sha256 {written.sha256}); {rows}")

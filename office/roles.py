@@ -16,9 +16,36 @@ METHOD_VERBS = {
     # ModelView
     "list": READ, "show": READ, "download": READ, "history": READ,
     "add": ADD, "edit": EDIT, "delete": DELETE, "muldelete": DELETE,
+    # Excel export/import and the change history (office/views/io.py, office/views/history.py):
+    # exporting is reading; importing is adding (新增并更新 also checks edit); reverting a
+    # logged change is editing.
+    "export": READ,
+    "import_form": ADD, "import_template": ADD, "import_upload": ADD, "import_preview": ADD,
+    "import_errors": ADD, "import_commit": ADD,
+    "history_revert": EDIT,
     # ModelRestApi
     "get": READ, "get_list": READ, "info": READ,
     "post": ADD, "put": EDIT,
+    # Spreadsheet mode (office/views/grid.py). grid_save / grid_undo check per row: edit for
+    # changed rows, add for new ones (a batch may hold both), so they map to no single verb.
+    "grid": READ, "grid_data": READ, "grid_options": READ,
+    # 统计上报 (office/views/reports.py): watching and downloading a return is reading it;
+    # starting, retrying, generating again and submitting one is adding (BureauClerk,
+    # Supervisor).
+    "report_status": READ, "report_file": READ,
+    "report_start": ADD, "report_retry": ADD, "report_regenerate": ADD, "report_submit": ADD,
+    "report_receipt": ADD,
+    # 公示牌 (office/views/signboards.py): replacing a board (list bulk action and grid action)
+    # edits the old board and records the new one; printing boards is reading them.
+    "mark_replaced": EDIT,
+    # 任务督办 (office/views/tasks.py, office/views/deadlines.py): loading the plan's steps,
+    # generating tasks and copying a campaign to a new year are adding; the deadline screens
+    # and evidence downloads are reading; a progress update is adding a TaskUpdate; marking
+    # one's own notifications read is editing them.
+    "plan_steps": ADD, "generate_all": ADD, "generate_tasks": ADD, "copy_campaign": ADD,
+    "my_tasks": READ, "task_board": READ, "deadline_calendar": READ,
+    "progress_form": READ, "progress_post": ADD, "evidence_file": READ,
+    "notification_list": READ, "notification_read": EDIT, "notification_read_all": EDIT,
 }
 
 TOWNSHIP_RECORDS = (
@@ -27,26 +54,44 @@ TOWNSHIP_RECORDS = (
 )
 PROPERTY_RECORDS = ("PropertyCompany", "ServiceContract", "Disclosure")
 DIRECTORY = ("County", "Township", "Department", "ContactPoint", "DirectoryRevision", "Signboard")
-PLAN = ("Campaign", "Target", "Task", "TaskUpdate")
+PLAN = ("Campaign", "CampaignStep", "Target", "Task", "TaskUpdate")
 BUSINESS = TOWNSHIP_RECORDS + PROPERTY_RECORDS + DIRECTORY + PLAN
 
 # Entity-like screens that are not an entity's CRUD.
 PRICE_REVIEW = "PriceReview"
 REPORTS = "ReportRun"
 CHANGE_LOG = "ChangeLog"
+# 工作看板 (office/views/dashboard.py): the landing page of the bureau and its supervisors; a
+# township clerk's shows their own township only (row scope).
+DASHBOARD = "Dashboard"
+# 任务督办 (office/views/deadlines.py): 我的任务 is a township's or department's own list; the
+# county board (督办看板) is the bureau's and its supervisors'; every role has an inbox of
+# in-app notifications (the navbar's bell). The calendar and the progress page use the Task
+# and TaskUpdate grants, bounded by row scope.
+MY_TASKS = "MyTasks"
+TASK_BOARD = "TaskBoard"
+NOTIFICATIONS = "Notification"
+INBOX = frozenset({READ, EDIT})
 
 ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
     "BureauClerk": {
         **{name: CRUD for name in BUSINESS},
         PRICE_REVIEW: RO,
         REPORTS: frozenset({READ, ADD}),
+        DASHBOARD: RO,
+        TASK_BOARD: RO,
+        NOTIFICATIONS: INBOX,
     },
     "TownshipClerk": {
         **{name: CRUD for name in TOWNSHIP_RECORDS},
+        DASHBOARD: RO,
         **{name: RO for name in PROPERTY_RECORDS + DIRECTORY + ("Campaign", "Target")},
         "ContactPoint": frozenset({READ, EDIT}),  # their own township's row only (scope)
         "Task": frozenset({READ, EDIT}),
         "TaskUpdate": frozenset({READ, ADD}),
+        "CampaignStep": RO,
+        MY_TASKS: RO,
+        NOTIFICATIONS: INBOX,
     },
     "DepartmentLiaison": {
         **{name: RO for name in ("County", "Township", "Department", "DirectoryRevision")},
@@ -54,16 +99,23 @@ ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
         **{name: RO for name in ("Campaign", "Target")},
         "Task": frozenset({READ, EDIT}),
         "TaskUpdate": frozenset({READ, ADD}),
+        "CampaignStep": RO,
+        MY_TASKS: RO,
+        NOTIFICATIONS: INBOX,
     },
     "PriceReviewer": {
         **{name: RO for name in ("County", "Township", "Compound", "PropertyCompany",
                                  "ServiceContract")},
         PRICE_REVIEW: frozenset({READ, EDIT}),
+        NOTIFICATIONS: INBOX,
     },
     "Supervisor": {
         **{name: RO for name in BUSINESS},
         PRICE_REVIEW: RO,
         REPORTS: frozenset({READ, ADD}),
+        DASHBOARD: RO,
+        TASK_BOARD: RO,
+        NOTIFICATIONS: INBOX,
     },
 }
 
@@ -76,7 +128,6 @@ SELF_SERVICE = [
     ["^ResetMyPasswordView$", "^can_this_form_(get|post)$"],
     ["^UserDBModelView$", "^(can_userinfo|userinfoedit|resetmypassword)$"],
     ["^(OfficeUserDBModelView)$", "^(can_userinfo|userinfoedit|resetmypassword)$"],
-    ["^Dashboard$", "^can_read$"],
 ]
 
 

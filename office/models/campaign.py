@@ -1,13 +1,18 @@
-"""The plan (工作方案): its provincial settings, dated targets and steps assigned as tasks (四)."""
+"""The plan (工作方案): its provincial settings, dated targets and steps assigned as tasks (四).
+
+A Step is one line of the plan's 四 (实施步骤) with its deadline and whom it goes to; the
+bureau turns a step into one Task per township and/or named department in one action
+(office/services/tasks.py). A task made by hand, or by the demo seeder, has no step.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from .base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
+from .base import AuditedMixin, LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
 from .org import County, Department, Township
 
 
@@ -73,6 +78,47 @@ class Target(VersionedMixin, db.Model):
         return f"{self.indicator} ≥{self.threshold}% ({self.due_on})"
 
 
+step_department = sa.Table(
+    "campaign_step_department",
+    db.Model.metadata,
+    sa.Column("step_id", sa.ForeignKey("campaign_step.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("department_id", sa.ForeignKey("department.id", ondelete="CASCADE"),
+              primary_key=True),
+)
+
+
+class Step(VersionedMixin, db.Model):
+    """One step of the plan (四.1 …) with its deadline and whom its tasks go to: every township
+    (乡镇、街道、场), every department, and/or the named departments."""
+
+    __tablename__ = "campaign_step"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "step_no", "title",
+                            info={"message": "该工作方案的第{step_no}步已有同名事项「{title}」"}),
+    )
+    __scope__ = ScopeRule(public_read=True)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    campaign: Mapped[Campaign] = relationship()
+    step_no: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(sa.String(200))
+    due_on: Mapped[dt.date] = mapped_column(sa.Date)
+    to_townships: Mapped[bool] = mapped_column(default=False)
+    to_all_departments: Mapped[bool] = mapped_column(default=False)
+    departments: Mapped[list[Department]] = relationship(secondary=step_department,
+                                                         order_by="Department.id")
+    indicator: Mapped[Indicator | None] = mapped_column(enum_column(Indicator))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    # Deleting a step keeps its tasks (they lose the link): the ORM nulls task.step_id.
+    tasks: Mapped[list["Task"]] = relationship(back_populates="step")
+
+    def __str__(self) -> str:
+        return f"四.{self.step_no} {self.title}（{self.due_on}）"
+
+
 class TaskStatus(LabelledEnum):
     todo = "未开始"
     doing = "进行中"
@@ -89,6 +135,12 @@ class Task(VersionedMixin, db.Model):
         ),
         sa.CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
         sa.Index("ix_task_due", "due_on", "status"),
+        # A step gives each township and each department at most one task (generation is
+        # idempotent; NULLs never collide, so hand-made tasks are free).
+        sa.UniqueConstraint("step_id", "township_id",
+                            info={"message": "该步骤已为这个乡镇（街道、场）生成过任务"}),
+        sa.UniqueConstraint("step_id", "department_id",
+                            info={"message": "该步骤已为这个部门生成过任务"}),
     )
     __scope__ = ScopeRule(township="township_id", department="department_id")
 
@@ -106,6 +158,9 @@ class Task(VersionedMixin, db.Model):
     status: Mapped[TaskStatus] = mapped_column(enum_column(TaskStatus), default=TaskStatus.todo)
     progress: Mapped[int] = mapped_column(default=0)
     done_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    step_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaign_step.id", ondelete="SET NULL"), index=True)
+    step: Mapped[Step | None] = relationship(back_populates="tasks")
 
     @property
     def owner(self):
@@ -127,3 +182,31 @@ class TaskUpdate(VersionedMixin, db.Model):
     note: Mapped[str | None] = mapped_column(sa.Text)
     evidence_path: Mapped[str | None] = mapped_column(sa.String(300))
     author: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class TaskEvidence(AuditedMixin, db.Model):
+    """A file attached to a progress update (佐证材料). The file lives under UPLOAD_DIR with a
+    random name (office/services/evidence.py); the original name is only shown and offered
+    as the download name."""
+
+    __tablename__ = "task_evidence"
+    __scope__ = ScopeRule(township="task.township_id", department="task.department_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"),
+                                         index=True)
+    task: Mapped[Task] = relationship(
+        backref=backref("evidence", cascade="all, delete-orphan", order_by="TaskEvidence.id"))
+    update_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("task_update.id", ondelete="CASCADE"), index=True)
+    update: Mapped[TaskUpdate | None] = relationship(
+        backref=backref("evidence", cascade="all", order_by="TaskEvidence.id"))
+    filename: Mapped[str] = mapped_column(sa.String(200))        # as uploaded, for display
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)  # random, on disk
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by: Mapped[str | None] = mapped_column(sa.String(64))
+
+    def __str__(self) -> str:
+        return self.filename

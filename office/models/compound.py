@@ -31,6 +31,8 @@ class Compound(VersionedMixin, db.Model):
         sa.UniqueConstraint("township_id", "name"),
         sa.CheckConstraint("households >= 0", name="households_nonneg"),
         sa.Index("ix_compound_households", "households"),
+        # the list's default order (CompoundView.base_order) and its deep pages
+        sa.Index("ix_compound_name", "name", "id"),
     )
     __scope__ = ScopeRule(township="township_id")
 

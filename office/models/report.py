@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import AuditedMixin, LabelledEnum, ScopeRule, db, enum_column
+from .campaign import Campaign
 
 
 class ReportStatus(LabelledEnum):
@@ -16,7 +17,26 @@ class ReportStatus(LabelledEnum):
     failed = "失败"
 
 
+class ReportTrigger(LabelledEnum):
+    manual = "手动发起"
+    scheduled = "每月定时"
+
+
+class SubmissionChannel(LabelledEnum):
+    http = "网络报送"
+    manual = "线下报送（登记回执）"
+
+
+class SubmissionStatus(LabelledEnum):
+    sending = "报送中"
+    done = "已报送"
+    failed = "报送失败"
+
+
 class ReportRun(AuditedMixin, db.Model):
+    """One generation of the return. The archived file is written once and never rewritten:
+    generating again makes a new run (office/services/report.py)."""
+
     __tablename__ = "report_run"
     __scope__ = ScopeRule()
 
@@ -33,3 +53,23 @@ class ReportRun(AuditedMixin, db.Model):
     error: Mapped[str | None] = mapped_column(sa.Text)
     submitted_at: Mapped[dt.datetime | None] = mapped_column()
     receipt_no: Mapped[str | None] = mapped_column(sa.String(64))
+    # --- added with the report builder (migration 20261126_5316c4aeb121)
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaign.id"))
+    campaign: Mapped[Campaign | None] = relationship()
+    trigger: Mapped[ReportTrigger | None] = mapped_column(enum_column(ReportTrigger))
+    reviewer: Mapped[str | None] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column()
+    worker: Mapped[str | None] = mapped_column(sa.String(120))  # host:pid running it
+    file_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    submission_channel: Mapped[SubmissionChannel | None] = mapped_column(
+        enum_column(SubmissionChannel))
+    submission_status: Mapped[SubmissionStatus | None] = mapped_column(
+        enum_column(SubmissionStatus))
+    submitted_by: Mapped[str | None] = mapped_column(sa.String(64))
+    submission_error: Mapped[str | None] = mapped_column(sa.Text)
+    submission_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    submission_job_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+    def __str__(self) -> str:
+        return f"统计报表 {self.as_of} 第{self.id}号"

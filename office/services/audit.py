@@ -26,18 +26,26 @@ SKIPPED_FIELDS = {"created_at", "updated_at", "version"}
 
 _source: ContextVar[ChangeSource | None] = ContextVar("audit_source", default=None)
 _actor: ContextVar[tuple[int | None, str | None] | None] = ContextVar("audit_actor", default=None)
+_action: ContextVar[ChangeAction | None] = ContextVar("audit_action", default=None)
 
 
 @contextlib.contextmanager
-def audit_context(source: ChangeSource, user_id: int | None = None, username: str | None = None):
-    """Label the writes in this block (grid, import, job …) and, outside a request, their author."""
+def audit_context(source: ChangeSource, user_id: int | None = None, username: str | None = None,
+                  action: ChangeAction | None = None):
+    """Label the writes in this block (grid, import, job …) and, outside a request, their author.
+
+    `action` relabels the field changes of the block (e.g. ChangeAction.revert when a logged
+    change is undone); inserts and deletes keep their own action.
+    """
     s_token = _source.set(source)
     a_token = _actor.set((user_id, username) if username else None)
+    c_token = _action.set(action)
     try:
         yield
     finally:
         _source.reset(s_token)
         _actor.reset(a_token)
+        _action.reset(c_token)
 
 
 def _who() -> tuple[int | None, str | None]:
@@ -82,6 +90,7 @@ def _snapshot(obj) -> str:
 def _rows_for(session):
     user_id, username = _who()
     base = {"at": utcnow(), "user_id": user_id, "username": username, "source": _where()}
+    update_action = _action.get() or ChangeAction.update
     for obj in session.new:
         if _audited(obj):
             yield {**base, "entity": type(obj).__name__, "row_id": obj.id,
@@ -97,7 +106,7 @@ def _rows_for(session):
                 new = to_text(hist.added[0] if hist.added else None)
                 if old != new:
                     yield {**base, "entity": type(obj).__name__, "row_id": obj.id,
-                           "action": ChangeAction.update, "field": col.key, "old": old,
+                           "action": update_action, "field": col.key, "old": old,
                            "new": new}
     for obj in session.deleted:
         if _audited(obj):

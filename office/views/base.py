@@ -15,9 +15,24 @@ from werkzeug.exceptions import NotFound
 from ..models import db
 from ..roles import METHOD_VERBS
 from ..security import ScopedInterface, in_scope
+from .grid import GridMixin
+from .history import HistoryMixin
+from .io import IoMixin
 from .labels import labels_for
+from .validation import ModelValidationMixin, item_errors
 
 BOOKKEEPING = ("id", "created_at", "updated_at", "version")
+
+
+class InvalidPayload(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _messages(exc: Exception) -> dict[str, str] | str:
+    """A Chinese message per field (InvalidPayload), or the @validates hook's own message."""
+    return exc.errors if isinstance(exc, InvalidPayload) else str(exc)
 
 
 def _entity_name(model) -> str:
@@ -62,7 +77,9 @@ class ScopedMixin:
         self._ensure_in_scope(item)
 
 
-class OfficeModelView(ScopedMixin, ModelView):
+class OfficeModelView(
+    GridMixin, IoMixin, HistoryMixin, ModelValidationMixin, ScopedMixin, ModelView
+):
     """Base of every entity screen. Subclasses declare `datamodel` and columns only."""
 
     page_size = 25
@@ -135,13 +152,32 @@ class OfficeModelRestApi(ScopedMixin, ModelRestApi):
                 if self.datamodel.is_nullable(name):
                     field.allow_none = True
 
-    # pre_add/pre_update refuse a row outside the scope with abort(404); FAB's @safe would
-    # turn that into a 500, so answer the 404 here.
+    # The forms' model rules (CHECK/UNIQUE constraints, @validates hooks) hold for the API too:
+    # a bad payload is a 422 naming the field, never a 500 or a half-written row.
+    def pre_add(self, item):
+        super().pre_add(item)
+        self._refuse_invalid(item)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        self._refuse_invalid(item)
+
+    def _refuse_invalid(self, item):
+        with db.session.no_autoflush:
+            errors = item_errors(item)
+        if errors:
+            db.session.rollback()
+            raise InvalidPayload(errors)
+
+    # pre_add/pre_update refuse a row outside the scope with abort(404) and invalid values with
+    # InvalidPayload; FAB's @safe would turn either into a 500.
     def post_headless(self):
         try:
             return super().post_headless()
         except NotFound:
             return self.response_404()
+        except (InvalidPayload, ValueError) as exc:
+            return self.response_422(message=_messages(exc))
 
     def put_headless(self, pk):
         if self.datamodel.writable().get(pk) is None:
@@ -150,6 +186,9 @@ class OfficeModelRestApi(ScopedMixin, ModelRestApi):
             return super().put_headless(pk)
         except NotFound:
             return self.response_404()
+        except (InvalidPayload, ValueError) as exc:
+            db.session.rollback()
+            return self.response_422(message=_messages(exc))
 
     def delete_headless(self, pk):
         if self.datamodel.writable().get(pk) is None:

@@ -2,23 +2,30 @@
 from ..models import Dispute, Finding
 from ..security import ScopedInterface
 from .base import OfficeModelView
+from .loading import joined
 
 
 class DisputeView(OfficeModelView):
     datamodel = ScopedInterface(Dispute)
-    list_columns = ["compound", "received_on", "parties", "status", "resolved_on", "mediator"]
+    list_columns = ["compound", "received_on", "parties", "status", "resolved_on",
+                    "mediator"]
     add_columns = edit_columns = [
         "compound", "received_on", "parties", "summary", "status", "resolved_on", "mediator",
     ]
-    search_columns = ["compound", "parties", "status", "received_on", "summary"]
+    search_columns = ["compound", "parties", "status", "received_on", "resolved_on", "mediator",
+                      "summary"]
     base_order = ("received_on", "desc")
+    base_filters = [joined("compound")]
 
 
 class FindingView(OfficeModelView):
     datamodel = ScopedInterface(Finding)
-    list_columns = ["compound", "source", "found_on", "deadline", "status", "closed_on"]
+    list_columns = ["compound", "source", "found_on", "description", "deadline", "status",
+                    "closed_on"]
     add_columns = edit_columns = [
         "compound", "source", "found_on", "description", "deadline", "status", "closed_on",
     ]
-    search_columns = ["compound", "source", "status", "found_on", "deadline"]
+    search_columns = ["compound", "source", "status", "found_on", "deadline", "closed_on",
+                      "description"]
     base_order = ("found_on", "desc")
+    base_filters = [joined("compound")]

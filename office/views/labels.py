@@ -48,3 +48,12 @@ LABELS = {
 def labels_for(columns) -> dict[str, str]:
     """Labels for a view's columns, dotted ones ("township.name") by their first part."""
     return {c: LABELS.get(c, LABELS.get(c.split(".")[0], c)) for c in columns}
+
+
+# ---------------------------------------------------------------- value formatting
+# (None and booleans are printed by office/_values.html; dates print as YYYY-MM-DD already.)
+
+
+def to_minute(value):
+    """A timestamp as a clerk reads it: 2020-09-30 17:05 (not …17:05:42.123456)."""
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M")

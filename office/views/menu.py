@@ -1,5 +1,7 @@
 """Every screen, grouped in the menu the way the plan is organised."""
 from .audit import ChangeLogView
+from .dashboard import register_dashboard
+from .deadlines import register_deadlines
 from .disputes import DisputeView, FindingView
 from .governance import (
     ArchiveItemView,
@@ -9,11 +11,18 @@ from .governance import (
     PrepGroupView,
     SupervisionRecordView,
 )
-from .org import ContactPointView, CountyView, DepartmentView, DirectoryRevisionView, TownshipView
+from .org import (
+    ContactPointView,
+    CountyView,
+    DepartmentView,
+    DirectoryPageView,
+    DirectoryRevisionView,
+    TownshipView,
+)
 from .property import DisclosureView, PriceReviewView, PropertyCompanyView, ServiceContractView
 from .registry import register
 from .reports import ReportRunView
-from .signboards import SignboardView
+from .signboards import SignboardPrintView, SignboardView, StaleSignboardView
 from .tasks import CampaignView, TargetView, TaskUpdateView, TaskView
 
 GOVERNANCE = "小区与业委会"
@@ -51,6 +60,20 @@ MENU = [
 ]
 
 
+# Pages over an entity that already has its screen and API (same permission, no API of their
+# own): the readable directory, the boards to replace, printing the boards.
+PAGES = [
+    (DirectoryPageView, "服务投诉电话通讯录", DIRECTORY, "fa-address-book"),
+    (StaleSignboardView, "待更换公示牌", DIRECTORY, "fa-exchange"),
+    (SignboardPrintView, "公示牌打印", DIRECTORY, "fa-print"),
+]
+
+
 def register_all(appbuilder) -> None:
     for view, name, category, icon in MENU:
+        if category == REPORTS and not appbuilder.menu.find("工作看板"):
+            register_dashboard(appbuilder, REPORTS)  # 工作看板 heads 统计报表 (not a ModelView)
         register(appbuilder, view, name, category, icon)
+    for view, name, category, icon in PAGES:
+        appbuilder.add_view(view, name, icon=icon, category=category)
+    register_deadlines(appbuilder, TASKS)  # 我的任务, 督办看板, 截止日历 (office/views/deadlines.py)

@@ -1,7 +1,78 @@
-"""任务督办: the campaign, its targets, tasks and progress updates."""
-from ..models import Campaign, Target, Task, TaskUpdate
-from ..security import ScopedInterface
+"""任务督办: the campaign, its steps, targets, tasks and progress updates (CRUD screens).
+
+The bureau's actions (POST with the page's CSRF token; rules in office/services/tasks.py):
+
+    工作方案 › 载入实施方案步骤   the plan's steps (四) into the campaign, those it lacks
+    工作方案 › 生成全部任务       every step into tasks: one per township / department, once
+    工作方案 › 复制到新年度       /campaignview/copy/<id>: settings, targets, steps (+1 year)
+    实施步骤 › 生成任务           the selected steps into tasks (show page or list)
+
+The deadline screens (我的任务, 督办看板, 截止日历, progress updates with evidence, the
+notifications) are in office/views/deadlines.py.
+"""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder.actions import action
+from flask_appbuilder.baseviews import expose
+from flask_appbuilder.fields import EnumField
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy.orm import selectinload
+
+from ..models import Campaign, Indicator, Step, Target, Task, TaskUpdate, db
+from ..security import ScopedInterface, current_scope
+from ..services import tasks as service
 from .base import OfficeModelView
+from .loading import joined
+
+# A task's label names its owner (township or department): load them with every task dropdown.
+_TASK_CHOICES = {"task": [joined("township", "department")]}
+STEP_PERMISSION = "CampaignStep"
+
+
+class SelectInLoad(BaseFilter):
+    """Not a filter: loads collections (a step's departments) in one extra SELECT per page."""
+
+    name = "select-in load"
+    arg_name = None
+
+    def apply(self, query, value):
+        return query.options(*[selectinload(getattr(self.model, path)) for path in value])
+
+
+class OptionalEnumField(EnumField):
+    """FAB's enum select with an empty first choice, for a nullable enum column: FAB offers none,
+    so a task's edit form silently gave every task without an indicator the first one."""
+
+    def __init__(self, enum_class, label=None, description=None, blank="（无）", **kwargs):
+        kwargs.setdefault("widget", Select2Widget())
+        super().__init__(enum_class=enum_class, enums=[m.name for m in enum_class], label=label,
+                         description=description, **kwargs)
+        self.choices = [("", blank), *self.choices]
+        coerce = self.coerce
+        self.coerce = lambda value: None if value in ("", None) else coerce(value)
+
+
+def _indicator_field(description: str) -> dict:
+    return {"indicator": OptionalEnumField(Indicator, "考核指标", description)}
+
+
+def _back_to(view: str, pk):
+    return redirect(url_for(f"{view}.show", pk=pk))
+
+
+def _run(work, done_message=None):
+    """A service call from an action: its result or its refusal as a flash message."""
+    try:
+        result = work()
+    except service.TaskError as exc:
+        flash(str(exc), "danger")
+        return None
+    if done_message:
+        flash(done_message(result), "success")
+    return result
 
 
 class TaskUpdateView(OfficeModelView):
@@ -9,19 +80,84 @@ class TaskUpdateView(OfficeModelView):
     list_columns = ["task", "noted_on", "progress", "note", "author"]
     add_columns = ["task", "noted_on", "progress", "note"]
     edit_columns = add_columns
-    search_columns = ["task", "noted_on", "author"]
+    search_columns = ["task", "noted_on", "author", "note"]
     base_order = ("noted_on", "desc")
+    base_filters = [joined("task.township", "task.department")]
+    search_form_query_rel_fields = add_form_query_rel_fields = edit_form_query_rel_fields = (
+        _TASK_CHOICES
+    )
 
 
 class TaskView(OfficeModelView):
     datamodel = ScopedInterface(Task)
-    list_columns = ["step_no", "title", "township", "department", "due_on", "status", "progress"]
+    list_columns = ["step_no", "title", "township", "department", "due_on", "status",
+                    "progress", "done_on"]
     add_columns = ["campaign", "step_no", "title", "township", "department", "indicator",
                    "due_on", "status", "progress", "done_on"]
     edit_columns = add_columns
-    search_columns = ["campaign", "title", "township", "department", "status", "due_on"]
+    search_columns = ["campaign", "title", "township", "department", "status", "indicator",
+                      "due_on", "done_on"]
+    description_columns = {
+        "township": "乡镇（街道、场）与部门二选一",
+        "progress": "0–100；对应考核指标的任务，进度取自指标的实时统计",
+    }
+    add_form_extra_fields = edit_form_extra_fields = _indicator_field(
+        "填写后，任务进度取自该考核指标的实时统计，不能手工填写")
     base_order = ("due_on", "asc")
+    base_filters = [joined("township", "department")]
     related_views = [TaskUpdateView]
+    show_template = "tasks/task_show.html"
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        if current_scope().restricted:  # the owner: status and progress only (service rule)
+            try:
+                service.check_owner_edit(item)
+            except service.TaskError:
+                db.session.rollback()
+                raise
+
+
+class StepView(OfficeModelView):
+    datamodel = ScopedInterface(Step)
+    class_permission_name = STEP_PERMISSION
+    list_title = "实施步骤列表"
+    add_title, edit_title, show_title = "添加实施步骤", "编辑实施步骤", "查看实施步骤"
+    list_columns = ["step_no", "title", "due_on", "to_townships", "to_all_departments",
+                    "departments", "indicator"]
+    add_columns = edit_columns = ["campaign", "step_no", "title", "due_on", "to_townships",
+                                  "to_all_departments", "departments", "indicator", "note"]
+    show_columns = add_columns
+    search_columns = ["campaign", "step_no", "title", "due_on", "indicator"]
+    label_columns = {"step_no": "步骤（四.N）", "title": "事项", "to_townships": "下达各乡镇（街道、场）",
+                     "to_all_departments": "下达全部部门", "departments": "指定部门",
+                     "note": "说明"}
+    description_columns = {
+        "step_no": "实施方案“四、实施步骤”的序号",
+        "departments": "只下达给部分部门时选择（如公示牌由住建部门负责）",
+    }
+    add_form_extra_fields = edit_form_extra_fields = _indicator_field(
+        "填写后，任务进度取自该考核指标的实时统计，不能手工填写")
+    base_order = ("due_on", "asc")
+    business_key = ["campaign", "step_no", "title"]  # 导入“新增并更新”按此识别已有记录
+    base_filters = [["id", SelectInLoad, ("departments",)]]
+
+    @action("generate_tasks", "生成任务", "按所选步骤为各乡镇（街道、场）、部门生成任务？已生成的不会重复生成。",
+            "fa-cogs", multiple=True, single=True)
+    def generate_tasks(self, items):
+        steps = items if isinstance(items, list) else [items]
+        total = service.Generated()
+        for step in steps:
+            result = _run(lambda step=step: service.generate_step(step))
+            if result is None:
+                break
+            total += result
+        else:
+            flash(f"已处理 {total.steps} 个步骤：{total.message}", "success")
+        if not isinstance(items, list):
+            return _back_to(type(self).__name__, items.id)
+        self.update_redirect()
+        return redirect(self.get_redirect())
 
 
 class TargetView(OfficeModelView):
@@ -29,7 +165,10 @@ class TargetView(OfficeModelView):
     list_columns = ["campaign", "indicator", "threshold", "due_on"]
     add_columns = edit_columns = ["campaign", "indicator", "threshold", "due_on"]
     search_columns = ["campaign", "indicator", "due_on"]
+    description_columns = {"threshold": "百分比，大于0且不超过100"}
     base_order = ("due_on", "asc")
+    business_key = ["campaign", "indicator", "due_on"]  # 导入“新增并更新”按此识别已有记录
+    base_filters = [joined("campaign")]
 
 
 class CampaignView(OfficeModelView):
@@ -40,6 +179,59 @@ class CampaignView(OfficeModelView):
         "disclosure_interval_days", "reelection_warning_days", "filing_days", "term_max_years",
         "committee_min_size", "committee_max_size",
     ]
-    search_columns = ["name", "year"]
+    search_columns = ["name", "year", "starts_on", "ends_on"]
+    description_columns = {
+        "interim_counts": "物业管理委员会是否计入业委会组建率（按本省规定）",
+        "disclosure_interval_days": "收支情况、服务项目至少每隔多少天公示一次",
+        "reelection_warning_days": "任期届满前多少天提醒启动换届",
+        "filing_days": "选举后多少天内备案",
+    }
     base_order = ("year", "desc")
-    related_views = [TargetView, TaskView]
+    business_key = ["county", "year"]  # 导入“新增并更新”按此识别已有记录
+    related_views = [StepView, TargetView, TaskView]
+    show_template = "tasks/campaign_show.html"
+
+    @action("plan_steps", "载入实施方案步骤", "按实施方案“四、实施步骤”为本方案添加步骤？已有的步骤不会重复添加。",
+            "fa-list-ol", multiple=False, single=True)
+    def plan_steps(self, item):
+        added = service.add_plan_steps(item)
+        flash(f"已添加 {len(added)} 个实施步骤" if added else "实施方案的步骤均已添加，无需重复添加",
+              "success" if added else "info")
+        return _back_to(type(self).__name__, item.id)
+
+    @action("generate_all", "生成全部任务", "按本方案的全部实施步骤为各乡镇（街道、场）、部门生成任务？已生成的不会重复生成。",
+            "fa-cogs", multiple=False, single=True)
+    def generate_all(self, item):
+        _run(lambda: service.generate_campaign(item), lambda r: f"已处理 {r.steps} 个步骤：{r.message}")
+        return _back_to(type(self).__name__, item.id)
+
+    @expose("/copy/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def copy_campaign(self, pk):
+        source = self._writable(pk)
+        form = {"year": str(source.year + 1), "name": "", "generate": False}
+        if request.method == "POST":
+            form = {"year": request.form.get("year", "").strip(),
+                    "name": request.form.get("name", "").strip(),
+                    "generate": bool(request.form.get("generate"))}
+            try:
+                year = int(form["year"])
+                if not 1900 <= year <= 2999:
+                    raise ValueError
+            except ValueError:
+                flash("请填写正确的年度（四位数字）", "danger")
+            else:
+                try:
+                    copy, generated = service.copy_campaign(source, year, form["name"],
+                                                            form["generate"])
+                except service.TaskError as exc:
+                    flash(str(exc), "danger")
+                else:
+                    message = f"已复制为「{copy.name}」：设置、考核指标和实施步骤的日期顺延至{year}年"
+                    message += f"；{generated.message}" if generated else "；请核对实施步骤后生成任务"
+                    flash(message, "success")
+                    return _back_to(type(self).__name__, copy.id)
+        counts = {"targets": db.session.query(Target).filter_by(campaign_id=source.id).count(),
+                  "steps": db.session.query(Step).filter_by(campaign_id=source.id).count()}
+        return self.render_template("tasks/campaign_copy.html", source=source, form=form,
+                                    counts=counts, title="复制工作方案到新年度")

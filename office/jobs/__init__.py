@@ -1,0 +1,1 @@
+"""RQ jobs: thin wrappers that call services inside an app context."""

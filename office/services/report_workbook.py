@@ -1,0 +1,419 @@
+"""Writing the return with xlsxwriter in constant_memory mode (rows stream straight to disk, in
+order within each sheet; sheets may be written interleaved).
+
+Every sheet: a header block (title, 填报单位, 统计截止日期, 填报日期, 填报人, 审核人), the table
+header (frozen, repeated on every printed page), typed cells (dates are dates, counts numbers,
+rates percentages), a 合计 row (formulas with their values cached, so readers that do not
+recalculate see the same numbers), and green / red / amber conditional formats against the
+campaign's targets: green meets the target, red misses it once it is due, amber misses it
+before its due date. 汇总 also has a chart of the county's rates against the targets.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from .report_data import Figures
+from .report_sheets import (
+    DETAIL_SHEETS,
+    NA,
+    SHEET_NAMES,
+    SHEET_ORDER,
+    STATUS_LABEL,
+    SUMMARY,
+    Col,
+    SheetSpec,
+)
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+FONT = "宋体"
+HEAD_ROWS = 4           # title, two rows of 填报 information, a note
+GOOD = {"bg_color": "#C6EFCE", "font_color": "#006100"}
+BAD = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
+PENDING = {"bg_color": "#FFEB9C", "font_color": "#9C5700"}
+
+
+@dataclass(frozen=True)
+class HeaderMeta:
+    unit: str                      # 填报单位
+    filled_on: dt.date             # 填报日期
+    filled_by: str = ""            # 填报人
+    reviewer: str = ""             # 审核人
+    run_id: int | None = None
+
+
+class _InMemorySheet(Worksheet):
+    """汇总 is small and has two-row merged headers, which constant_memory cannot write (a
+    row is flushed once a later row is written); it alone is kept in memory."""
+
+    def _initialize(self, init_data) -> None:
+        super()._initialize({**init_data, "constant_memory": False})
+
+    def _opt_close(self) -> None:  # the workbook closes every sheet's (absent) row file
+        pass
+
+
+def _cell(row: int, col: int) -> str:
+    return xl_rowcol_to_cell(row, col, row_abs=False, col_abs=False)
+
+
+class _Detail:
+    """One detail sheet being streamed: its worksheet, next row and running totals.
+
+    Data cells carry a format only where the value needs one (dates, thousands, wrapped
+    text); empty cells are not written at all, and the grid comes from the sheet's printed
+    gridlines — at 200,000 rows a styled cell each costs as much as the data."""
+
+    def __init__(self, ws, spec: SheetSpec, formats: dict):
+        self.ws, self.spec = ws, spec
+        self.first = HEAD_ROWS + 1
+        self.row = self.first
+        self.formats = [formats.get(f"cell_{c.kind}") for c in spec.cols]
+        self.date = formats["cell_date"]
+        self.totals = []  # (col index, how, argument, running value)
+        for i, col in enumerate(spec.cols):
+            if col.total:
+                how, _, arg = col.total.partition(":")
+                self.totals.append([i, how, arg, 0])
+
+    def add(self, values: list) -> None:
+        ws, r, formats, date = self.ws, self.row, self.formats, self.date
+        ws.write_number(r, 0, r - self.first + 1, formats[0])
+        c = 0
+        for value in values:
+            c += 1
+            if value is None:
+                continue
+            t = type(value)
+            if t is str:
+                ws.write_string(r, c, value, formats[c])
+            elif t is dt.date:
+                ws.write_number(r, c, (value - EXCEL_EPOCH).days, date)
+            else:
+                ws.write_number(r, c, value, formats[c])
+        for total in self.totals:
+            value = values[total[0] - 1]
+            how = total[1]
+            if how == "count":
+                total[3] += value is not None and value != ""
+            elif how == "sum":
+                total[3] += value or 0
+            elif value == total[2]:
+                total[3] += 1
+        self.row = r + 1
+
+
+
+class ReportWriter:
+    """wb = ReportWriter(path, meta, figures, tmpdir); wb.write_summary(); wb.add(sheet, row)…;
+    counts = wb.close()."""
+
+    def __init__(self, path: str, meta: HeaderMeta, figures: Figures, tmpdir: str | None = None):
+        self.meta, self.figures = meta, figures
+        self.wb = xlsxwriter.Workbook(path, {
+            "constant_memory": True, "tmpdir": tmpdir, "strings_to_numbers": False,
+            "strings_to_formulas": False, "strings_to_urls": False,
+            # unformatted cells (most text) in the workbook's default font
+            "default_format_properties": {"font_name": FONT, "font_size": 10},
+        })
+        self.f = self._formats()
+        self.sheets = {key: self.wb.add_worksheet(
+            SHEET_NAMES[key], worksheet_class=_InMemorySheet if key == SUMMARY else None)
+            for key in SHEET_ORDER}
+        self.details = {}
+        for key, spec in DETAIL_SHEETS.items():
+            ws = self.sheets[key]
+            self._setup(ws, spec.cols, spec.title, spec.note)
+            for c, col in enumerate(spec.cols):
+                ws.write_string(HEAD_ROWS, c, col.label, self.f["head"])
+            ws.set_row(HEAD_ROWS, 30)
+            self.details[key] = _Detail(ws, spec, self.f)
+        self._properties()
+
+    # ------------------------------------------------------------ formats and layout
+
+    def _formats(self) -> dict:
+        wb = self.wb
+
+        def fmt(**kw):
+            return wb.add_format({"font_name": FONT, "font_size": 10, "valign": "vcenter",
+                                  **kw})
+
+        cell = {"border": 1}
+        return {
+            "title": fmt(bold=True, font_size=16, align="center", font_name="黑体"),
+            "meta": fmt(font_size=10),
+            "note": fmt(font_size=9, font_color="#595959"),
+            "head": fmt(bold=True, align="center", text_wrap=True, bg_color="#D9E1F2", **cell),
+            "text": fmt(**cell),
+            "center": fmt(align="center", **cell),
+            "wrap": fmt(text_wrap=True, valign="top", **cell),
+            "int": fmt(num_format="#,##0", **cell),
+            "date": fmt(num_format="yyyy-mm-dd", align="center", **cell),
+            "pct": fmt(num_format="0.0%", **cell),
+            "na": fmt(align="center", **cell),
+            "total": fmt(bold=True, bg_color="#F2F2F2", **cell),
+            "total_int": fmt(bold=True, bg_color="#F2F2F2", num_format="#,##0", **cell),
+            "total_pct": fmt(bold=True, bg_color="#F2F2F2", num_format="0.0%", **cell),
+            "caption": fmt(bold=True, font_size=11),
+            # detail sheets' data cells (see _Detail): no borders, formats only where needed
+            "cell_center": fmt(align="center"),
+            "cell_wrap": fmt(text_wrap=True, valign="top"),
+            "cell_int": fmt(num_format="#,##0"),
+            "cell_date": fmt(num_format="yyyy-mm-dd", align="center"),
+            "good": wb.add_format(GOOD), "bad": wb.add_format(BAD),
+            "pending": wb.add_format(PENDING),
+        }
+
+    def _properties(self) -> None:
+        m, fig = self.meta, self.figures
+        self.wb.set_properties({
+            "title": f"{fig.county_name}住宅小区管理工作统计报表", "subject": fig.campaign_name,
+            "author": m.filled_by, "company": m.unit,
+            "comments": f"统计截止日期 {fig.as_of.isoformat()}"})
+        self.wb.set_custom_property("统计截止日期", fig.as_of.isoformat())
+        if m.run_id is not None:
+            self.wb.set_custom_property("报表编号", m.run_id)
+
+    def _setup(self, ws, cols, title: str, note: str, header_rows: int = 1) -> None:
+        """Column widths, print layout and the header block (rows 0-3)."""
+        n = len(cols)
+        for c, col in enumerate(cols):
+            ws.set_column(c, c, col.width)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(HEAD_ROWS, HEAD_ROWS + header_rows - 1)
+        ws.set_footer("&C第 &P 页，共 &N 页")
+        ws.hide_gridlines(0)  # gridlines on screen and on paper (data cells have no borders)
+        m, fig = self.meta, self.figures
+        ws.set_row(0, 28)
+        ws.merge_range(0, 0, 0, n - 1, f"{fig.county_name}住宅小区管理工作统计报表 · {title}",
+                       self.f["title"])
+        a, b = n // 3, 2 * n // 3
+        self._segment(ws, 1, 0, a - 1, f"填报单位：{m.unit}")
+        self._segment(ws, 1, a, b - 1, f"统计截止日期：{fig.as_of.isoformat()}")
+        self._segment(ws, 1, b, n - 1, f"工作方案：{fig.campaign_name}")
+        self._segment(ws, 2, 0, a - 1, f"填报日期：{m.filled_on.isoformat()}")
+        self._segment(ws, 2, a, b - 1, f"填报人：{m.filled_by}")
+        self._segment(ws, 2, b, n - 1, f"审核人：{m.reviewer}")
+        if note:
+            self._segment(ws, 3, 0, n - 1, note, self.f["note"])
+
+    def _segment(self, ws, row, first, last, text, fmt=None) -> None:
+        fmt = fmt or self.f["meta"]
+        if last > first:
+            ws.merge_range(row, first, row, last, text, fmt)
+        else:
+            ws.write_string(row, first, text, fmt)
+
+    def _bad_format(self, key: str | None):
+        """Red once the indicator's target is due, amber before; red when it has none."""
+        target = self.figures.targets.get(key) if key else None
+        if target is not None and self.figures.as_of < target.due_on:
+            return self.f["pending"]
+        return self.f["bad"]
+
+    # ------------------------------------------------------------ 汇总
+
+    def write_summary(self) -> None:
+        fig, f = self.figures, self.f
+        ws = self.sheets[SUMMARY]
+        keys = fig.keys
+        cols = [Col("序号", 6), Col("乡镇（街道、场）", 18)] + [Col("", 11)] * (3 * len(keys))
+        self._setup(ws, cols, "指标完成情况汇总", "完成率 = 达标数 ÷ 总数；绿色为达到目标值，"
+                    "红色为到期未达到，黄色为未到期、暂未达到。", header_rows=2)
+        top = HEAD_ROWS
+        ws.merge_range(top, 0, top + 1, 0, "序号", f["head"])
+        ws.merge_range(top, 1, top + 1, 1, "乡镇（街道、场）", f["head"])
+        for i, key in enumerate(keys):
+            c = 2 + 3 * i
+            ws.merge_range(top, c, top, c + 2, fig.label(key), f["head"])
+        for i, key in enumerate(keys):
+            c, unit = 2 + 3 * i, fig.units[key]
+            ws.write_string(top + 1, c, f"达标{unit}数", f["head"])
+            ws.write_string(top + 1, c + 1, f"{unit}总数", f["head"])
+            ws.write_string(top + 1, c + 2, "完成率", f["head"])
+        ws.set_row(top, 30)
+        ws.set_row(top + 1, 30)
+        r = first = top + 2
+        for n, (tid, name) in enumerate(fig.townships, 1):
+            rates = [fig.by_township[k].get(tid) for k in keys]
+            self._rate_row(ws, r, n, name, rates, total=False)
+            r += 1
+        departments = [fig.departments.get(k) for k in keys]
+        self._rate_row(ws, r, None, "县直部门", departments, total=False)
+        r += 1
+        self._rate_row(ws, r, None, "合计", [fig.county[k] for k in keys], total=True)
+        total_row = r
+        r += 1
+        self._target_rows(ws, r, keys)
+        for i, key in enumerate(keys):
+            target = fig.targets[key]
+            if target is not None:
+                self._rate_rules(ws, first, total_row, 2 + 3 * i + 2,
+                                 f"{float(target.threshold) / 100!r}", key)
+        ws.freeze_panes(first, 2)
+        self._county_table(ws, r + 4, keys)
+
+    def _rate_row(self, ws, r, serial, name, rates, total: bool) -> None:
+        f = self.f
+        text, num, pct = ((f["total"], f["total_int"], f["total_pct"]) if total
+                          else (f["center"], f["int"], f["pct"]))
+        if serial is None:
+            ws.write_blank(r, 0, None, text)
+        else:
+            ws.write_number(r, 0, serial, text)
+        ws.write_string(r, 1, name, f["total"] if total else f["text"])
+        for i, rate in enumerate(rates):
+            c = 2 + 3 * i
+            if rate is None:
+                for k in range(3):
+                    ws.write_string(r, c + k, NA, text)
+                continue
+            ws.write_number(r, c, rate.numerator, num)
+            ws.write_number(r, c + 1, rate.denominator, num)
+            if rate.denominator:
+                ws.write_number(r, c + 2, rate.numerator / rate.denominator, pct)
+            else:
+                ws.write_string(r, c + 2, NA, text)
+
+    def _target_rows(self, ws, r, keys) -> None:
+        f, fig = self.f, self.figures
+        for offset, label in enumerate(("目标值", "完成时限", "达标情况（全县）")):
+            ws.write_blank(r + offset, 0, None, f["total"])
+            ws.write_string(r + offset, 1, label, f["total"])
+        for i, key in enumerate(keys):
+            c, target = 2 + 3 * i, fig.targets[key]
+            ws.merge_range(r, c, r, c + 1, "", f["na"])
+            if target is None:
+                ws.write_string(r, c + 2, NA, f["na"])
+            else:
+                ws.write_number(r, c + 2, float(target.threshold) / 100, f["pct"])
+            ws.merge_range(r + 1, c, r + 1, c + 2,
+                           target.due_on.isoformat() if target else NA, f["na"])
+            ws.merge_range(r + 2, c, r + 2, c + 2, STATUS_LABEL[fig.status[key]], f["na"])
+            self._status_rules(ws, r + 2, c, r + 2, c + 2, key)
+
+    def _rate_rules(self, ws, first, last, col, threshold: str, key: str) -> None:
+        """Green at or above the target, red/amber below it; text cells ("—") stay plain."""
+        ref = _cell(first, col)
+        rng = (first, col, last, col)
+        ws.conditional_format(*rng, {"type": "formula", "format": self.f["good"],
+                                     "criteria": f"=AND(ISNUMBER({ref}),{ref}>={threshold})"})
+        ws.conditional_format(*rng, {"type": "formula", "format": self._bad_format(key),
+                                     "criteria": f"=AND(ISNUMBER({ref}),{ref}<{threshold})"})
+
+    def _status_rules(self, ws, r1, c1, r2, c2, key) -> None:
+        rules = ((STATUS_LABEL["met"], self.f["good"]), (STATUS_LABEL["not_met"], self.f["bad"]),
+                 (STATUS_LABEL["pending"], self.f["pending"]))
+        for text, fmt in rules:
+            ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "==",
+                                                   "value": f'"{text}"', "format": fmt})
+
+    def _county_table(self, ws, r, keys) -> None:
+        """全县指标完成情况: one row per indicator; the chart's data."""
+        f, fig = self.f, self.figures
+        ws.write_string(r, 0, "全县各项指标完成情况", f["caption"])
+        heads = ["序号", "考核指标", "统计对象", "达标数", "总数", "完成率", "目标值", "完成时限",
+                 "达标情况"]
+        for c, label in enumerate(heads):
+            ws.write_string(r + 1, c, label, f["head"])
+        first = r + 2
+        for n, key in enumerate(keys):
+            row, rate, target = first + n, fig.county[key], fig.targets[key]
+            ws.write_number(row, 0, n + 1, f["center"])
+            ws.write_string(row, 1, fig.label(key), f["text"])
+            ws.write_string(row, 2, fig.units[key], f["center"])
+            ws.write_number(row, 3, rate.numerator, f["int"])
+            ws.write_number(row, 4, rate.denominator, f["int"])
+            if rate.denominator:
+                ws.write_number(row, 5, rate.numerator / rate.denominator, f["pct"])
+            else:
+                ws.write_string(row, 5, NA, f["na"])
+            if target is None:
+                ws.write_string(row, 6, NA, f["na"])
+                ws.write_string(row, 7, NA, f["na"])
+            else:
+                ws.write_number(row, 6, float(target.threshold) / 100, f["pct"])
+                ws.write_number(row, 7, (target.due_on - EXCEL_EPOCH).days, f["date"])
+                self._rate_rules(ws, row, row, 5, _cell(row, 6), key)
+            ws.write_string(row, 8, STATUS_LABEL[fig.status[key]], f["center"])
+        last = first + len(keys) - 1
+        self._status_rules(ws, first, 8, last, 8, None)
+        self._chart(ws, first, last, last + 2)
+
+    def _chart(self, ws, first, last, at_row) -> None:
+        name = SHEET_NAMES[SUMMARY]
+        chart = self.wb.add_chart({"type": "column"})
+        chart.add_series({
+            "name": "全县完成率", "categories": [name, first, 1, last, 1],
+            "values": [name, first, 5, last, 5], "fill": {"color": "#4472C4"},
+            "data_labels": {"value": True, "num_format": "0.0%"},
+        })
+        target = self.wb.add_chart({"type": "line"})
+        target.add_series({
+            "name": "目标值", "categories": [name, first, 1, last, 1],
+            "values": [name, first, 6, last, 6], "line": {"color": "#C00000", "width": 2},
+            "marker": {"type": "diamond", "size": 7, "fill": {"color": "#C00000"},
+                       "border": {"color": "#C00000"}},
+        })
+        chart.combine(target)
+        chart.set_title({"name": f"{self.figures.county_name}各项指标完成率与目标值"
+                                 f"（截至 {self.figures.as_of.isoformat()}）",
+                         "name_font": {"size": 12, "name": FONT}})
+        chart.set_y_axis({"min": 0, "max": 1, "num_format": "0%",
+                          "major_gridlines": {"visible": True}})
+        chart.set_x_axis({"num_font": {"name": FONT, "size": 9}})
+        chart.set_legend({"position": "bottom", "font": {"name": FONT}})
+        chart.set_size({"width": 860, "height": 360})
+        ws.insert_chart(at_row, 1, chart, {"x_offset": 4, "y_offset": 4})
+
+    # ------------------------------------------------------------ detail sheets
+
+    def add(self, sheet: str, values: list) -> None:
+        self.details[sheet].add(values)
+
+    def close(self) -> dict[str, int]:
+        """Totals, colour rules, filters; then the file is written. Rows per sheet."""
+        counts = {}
+        for key, d in self.details.items():
+            counts[key] = d.row - d.first
+            self._finish(d)
+        self.wb.close()
+        return counts
+
+    def _finish(self, d: _Detail) -> None:
+        ws, spec, f = d.ws, d.spec, self.f
+        first, last, r = d.first, d.row - 1, d.row
+        ws.write_string(r, 0, "合计", f["total"])
+        done = {0}
+        for c, how, arg, value in d.totals:
+            col = xl_col_to_name(c)
+            rng = f"{col}{first + 1}:{col}{max(last, first) + 1}"
+            formula = {"count": f"=COUNTA({rng})", "sum": f"=SUM({rng})",
+                       "countif": f'=COUNTIF({rng},"{arg}")'}[how]
+            ws.write_formula(r, c, formula, f["total_int"], value)
+            done.add(c)
+        for c in range(len(spec.cols)):
+            if c not in done:
+                ws.write_blank(r, c, None, f["total"])
+        ws.freeze_panes(first, spec.freeze_cols)
+        if last >= first:
+            ws.autofilter(HEAD_ROWS, 0, last, len(spec.cols) - 1)
+            for c, col in enumerate(spec.cols):
+                rng = (first, c, last, c)
+                for text in col.good:
+                    ws.conditional_format(*rng, {"type": "cell", "criteria": "==",
+                                                 "value": f'"{text}"', "format": f["good"]})
+                for text in col.bad:
+                    ws.conditional_format(*rng, {"type": "cell", "criteria": "==",
+                                                 "value": f'"{text}"',
+                                                 "format": self._bad_format(col.key)})
+                if col.bad_any:
+                    ws.conditional_format(*rng, {"type": "no_blanks",
+                                                 "format": self._bad_format(col.key)})

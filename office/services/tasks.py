@@ -1,0 +1,496 @@
+"""Tasks of the plan: steps into tasks, a campaign copied to a new year, progress updates.
+
+Steps (``Step``, office/models/campaign.py) are the lines of the plan's 四 (实施步骤), each with
+its deadline and whom it goes to: every township (乡镇、街道、场), every department, and/or the
+named departments. ``add_plan_steps`` loads the 2020 plan's steps (PLAN_STEPS below: the text
+of 四 and 三.3, the month/day of each deadline in the campaign's year) into a campaign; the
+bureau edits them like any record.
+
+Generating (``generate_step`` / ``generate_campaign``) makes one task per addressee of a step,
+with the step's number, title, indicator and deadline, and is idempotent: an addressee that
+already has the step's task gets none (also enforced by unique (step_id, township_id) and
+(step_id, department_id)). A task without a step that has the same campaign, title and owner
+(one made by hand, or by the demo seeder) is adopted - linked to the step - instead of
+duplicated. Generating never changes a task that exists: a deadline extended for one township
+stays extended when the step is generated again.
+
+Copying a campaign to a new year (``copy_campaign``) copies its settings, its targets and its
+steps (departments included), every date moved by the difference in years (29 Feb -> 28 Feb).
+Tasks are NOT copied: the new year's tasks are generated from its steps, by the bureau when it
+has reviewed the copied steps ("生成全部任务"), or at once when asked (``generate=True``), so
+that nothing of last year's progress, status or evidence leaks into the new year.
+
+Progress (``record_progress``): the owner (or the bureau) writes a note, optionally a percentage
+and evidence files, and may mark the task done. A task mapped to an indicator has no typed
+percentage: its progress is the indicator's live figure (``live_figures``, read from
+office.indicators, the one place a rate is defined); the update keeps the figure of the day as
+a record of what the owner saw.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..indicators import INDICATORS, Rate, county_rates, township_rates
+from ..models import (
+    Campaign,
+    Department,
+    Indicator,
+    Step,
+    Target,
+    Task,
+    TaskEvidence,
+    TaskStatus,
+    TaskUpdate,
+    Township,
+    db,
+)
+from . import evidence
+from .deadlines import today
+
+
+class TaskError(ValueError):
+    """A business rule said no; the message is for the clerk (Chinese)."""
+
+
+# ------------------------------------------------------------------ the plan's steps
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    step_no: int
+    title: str
+    month_day: tuple[int, int]
+    to_townships: bool = False
+    to_all_departments: bool = False
+    departments: tuple[str, ...] = ()  # Department.short_name
+    indicator: str | None = None
+    note: str | None = None
+
+
+PLAN_STEPS = [
+    StepSpec(1, "开展自查自检和整改工作", (7, 31), to_townships=True,
+             note="四.1 各乡镇（街道、场）7月底前开展自查自检和整改"),
+    StepSpec(1, "组织符合条件的小区成立业委会，完成到期换届和档案健全", (9, 30),
+             to_townships=True, indicator="committee_coverage",
+             note="四.1 确保9月底前完成目标任务"),
+    StepSpec(1, "保障业委会办公用房，对业委会成员100%指导、监管", (9, 30), to_townships=True,
+             indicator="member_supervision", note="二.1、四.1"),
+    StepSpec(1, "做好市检查组检查准备工作", (10, 15), to_townships=True,
+             note="四.1 10月中旬市检查组检查"),
+    StepSpec(2, "督查物业服务企业自查自检情况", (7, 31), departments=("住建",),
+             note="四.2"),
+    StepSpec(2, "制作统一公示牌，在住宅小区100%覆盖", (8, 31), departments=("住建",),
+             indicator="signboard_current", note="四.2 8月底前公示牌100%覆盖"),
+    StepSpec(2, "物业服务企业100%签订物业服务合同", (9, 30), departments=("住建",),
+             indicator="contract_signed", note="四.2 9月底前"),
+    StepSpec(2, "物业费支出和服务项目100%公示", (9, 30), departments=("住建",),
+             indicator="fee_disclosure", note="四.2 9月底前"),
+    StepSpec(2, "排查整治前期物业服务企业，对不合理收费重新核定", (9, 30),
+             departments=("市场监管", "发改"), note="三.3"),
+    StepSpec(3, "报送涉及住宅小区管理职能的服务、投诉电话", (8, 31), to_townships=True,
+             to_all_departments=True, indicator="contact_reported",
+             note="四.3 8月底前报县住建局物业办"),
+]
+
+
+def _in_year(year: int, month_day: tuple[int, int]) -> dt.date:
+    month, day = month_day
+    if (month, day) == (2, 29) and not _leap(year):
+        day = 28
+    return dt.date(year, month, day)
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def add_plan_steps(campaign: Campaign) -> list[Step]:
+    """Add the plan's steps (PLAN_STEPS) that the campaign lacks; returns the added ones.
+
+    A named department the county does not have is left out of the step (the step's note says
+    so); the bureau can add it by hand."""
+    have = set(db.session.execute(
+        sa.select(Step.step_no, Step.title).where(Step.campaign_id == campaign.id)).all())
+    departments = {d.short_name: d for d in db.session.scalars(
+        sa.select(Department).where(Department.county_id == campaign.county_id))}
+    added = []
+    for spec in PLAN_STEPS:
+        if (spec.step_no, spec.title) in have:
+            continue
+        named = [departments[s] for s in spec.departments if s in departments]
+        missing = [s for s in spec.departments if s not in departments]
+        note = spec.note
+        if missing:
+            note = f"{note or ''}（本县未登记部门：{'、'.join(missing)}）"
+        step = Step(campaign=campaign, step_no=spec.step_no, title=spec.title,
+                    due_on=_in_year(campaign.year, spec.month_day),
+                    to_townships=spec.to_townships,
+                    to_all_departments=spec.to_all_departments, departments=named,
+                    indicator=Indicator[spec.indicator] if spec.indicator else None, note=note)
+        db.session.add(step)
+        added.append(step)
+    db.session.commit()
+    return added
+
+
+# ------------------------------------------------------------------ steps into tasks
+
+
+@dataclass
+class Generated:
+    created: list[Task] = field(default_factory=list)
+    adopted: list[Task] = field(default_factory=list)
+    existing: int = 0
+    steps: int = 0
+    skipped: list[str] = field(default_factory=list)  # steps without addressees
+
+    def __iadd__(self, other: Generated) -> Generated:
+        self.created += other.created
+        self.adopted += other.adopted
+        self.existing += other.existing
+        self.steps += other.steps
+        self.skipped += other.skipped
+        return self
+
+    @property
+    def message(self) -> str:
+        parts = [f"新生成 {len(self.created)} 项任务"]
+        if self.adopted:
+            parts.append(f"关联已有任务 {len(self.adopted)} 项")
+        if self.existing:
+            parts.append(f"已存在 {self.existing} 项（未重复生成）")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} 个步骤未指定下达对象，未生成："
+                         + "、".join(f"「{t}」" for t in self.skipped))
+        return "，".join(parts)
+
+
+def addressees(step: Step) -> tuple[list[Township], list[Department]]:
+    """The townships and departments a step's tasks go to (the campaign's county only)."""
+    county_id = step.campaign.county_id
+    townships = []
+    if step.to_townships:
+        townships = db.session.scalars(
+            sa.select(Township).where(Township.county_id == county_id)
+            .order_by(Township.id)).all()
+    if step.to_all_departments:
+        departments = db.session.scalars(
+            sa.select(Department).where(Department.county_id == county_id)
+            .order_by(Department.id)).all()
+    else:
+        departments = [d for d in step.departments if d.county_id == county_id]
+    return list(townships), list(departments)
+
+
+def _no_addressees(step: Step) -> TaskError:
+    return TaskError(f"步骤「{step.title}」未指定下达对象：请勾选乡镇（街道、场）、"
+                     "全部部门或选择部门")
+
+
+def _generate(step: Step) -> Generated:
+    townships, departments = addressees(step)
+    if not townships and not departments:
+        return Generated(steps=1, skipped=[step.title])
+    result = Generated(steps=1)
+    linked = db.session.execute(
+        sa.select(Task.township_id, Task.department_id).where(Task.step_id == step.id)).all()
+    have_towns = {t for t, _ in linked if t is not None}
+    have_depts = {d for _, d in linked if d is not None}
+    # Tasks made without a step (by hand, by the demo seeder) of the same campaign and title.
+    loose = db.session.scalars(
+        sa.select(Task).where(Task.campaign_id == step.campaign_id, Task.step_id.is_(None),
+                              Task.title == step.title)).all()
+    loose_by_owner = {}
+    for task in loose:
+        key = ("t", task.township_id) if task.township_id else ("d", task.department_id)
+        loose_by_owner.setdefault(key, task)
+    owners = [("t", t) for t in townships] + [("d", d) for d in departments]
+    for kind, unit in owners:
+        if unit.id in (have_towns if kind == "t" else have_depts):
+            result.existing += 1
+            continue
+        adoptable = loose_by_owner.get((kind, unit.id))
+        if adoptable is not None:
+            adoptable.step = step
+            result.adopted.append(adoptable)
+            continue
+        task = Task(campaign_id=step.campaign_id, step=step, step_no=step.step_no,
+                    title=step.title, indicator=step.indicator, due_on=step.due_on,
+                    status=TaskStatus.todo, progress=0,
+                    township=unit if kind == "t" else None,
+                    department=unit if kind == "d" else None)
+        db.session.add(task)
+        result.created.append(task)
+    return result
+
+
+def _committed(work) -> Generated:
+    """Run ``work`` and commit; a concurrent run that inserted the same tasks first makes
+    ours violate the unique constraints: roll back and run again (now nothing is missing)."""
+    for attempt in range(2):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except IntegrityError:
+            db.session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def generate_step(step: Step) -> Generated:
+    """One task per addressee of the step; running it again creates none."""
+    step_id = step.id
+
+    def work():
+        result = _generate(db.session.get(Step, step_id))
+        if result.skipped:
+            raise _no_addressees(step)
+        return result
+
+    return _committed(work)
+
+
+def generate_campaign(campaign: Campaign) -> Generated:
+    """Every step of the campaign into tasks; a step without addressees is skipped and named
+    in the result."""
+    campaign_id = campaign.id
+
+    def work():
+        total = Generated()
+        steps = db.session.scalars(sa.select(Step).where(Step.campaign_id == campaign_id)
+                                   .order_by(Step.due_on, Step.step_no, Step.id)).all()
+        if not steps:
+            raise TaskError("该工作方案还没有实施步骤：请先添加步骤（或载入实施方案的步骤）")
+        for step in steps:
+            total += _generate(step)
+        return total
+
+    return _committed(work)
+
+
+# ------------------------------------------------------------------ copy to a new year
+
+
+def shift_years(day: dt.date | None, years: int) -> dt.date | None:
+    if day is None:
+        return None
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+_NOT_COPIED = {"id", "created_at", "updated_at", "version"}
+
+
+def _values(row, skip: set[str]) -> dict:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns
+            if c.key not in _NOT_COPIED | skip}
+
+
+def copy_campaign(source: Campaign, year: int, name: str | None = None,
+                  generate: bool = False) -> tuple[Campaign, Generated | None]:
+    """A new campaign for ``year``: settings, targets and steps copied, dates shifted; no
+    tasks (generated from the steps when ``generate``)."""
+    years = year - source.year
+    if years == 0:
+        raise TaskError("新年度不能与原工作方案的年度相同")
+    if db.session.scalar(sa.select(Campaign.id).where(Campaign.county_id == source.county_id,
+                                                      Campaign.year == year)):
+        raise TaskError(f"本县（区）{year}年度已有工作方案，不能重复复制")
+    name = (name or "").strip() or (
+        source.name.replace(f"{source.year}年", f"{year}年") if f"{source.year}年" in source.name
+        else f"{year}年{source.name}")
+    values = _values(source, {"name", "year", "starts_on", "ends_on"})
+    copy = Campaign(**values, name=name, year=year,
+                    starts_on=shift_years(source.starts_on, years),
+                    ends_on=shift_years(source.ends_on, years))
+    db.session.add(copy)
+    for target in db.session.scalars(sa.select(Target).where(Target.campaign_id == source.id)):
+        db.session.add(Target(**_values(target, {"campaign_id", "due_on"}), campaign=copy,
+                              due_on=shift_years(target.due_on, years)))
+    for step in db.session.scalars(sa.select(Step).where(Step.campaign_id == source.id)
+                                   .order_by(Step.id)):
+        db.session.add(Step(**_values(step, {"campaign_id", "due_on"}), campaign=copy,
+                            due_on=shift_years(step.due_on, years),
+                            departments=list(step.departments)))
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise TaskError("复制失败：新工作方案与已有记录冲突（同一年度或同名步骤）") from exc
+    generated = generate_campaign(copy) if generate and copy_has_steps(copy) else None
+    return copy, generated
+
+
+def copy_has_steps(campaign: Campaign) -> bool:
+    return bool(db.session.scalar(sa.select(sa.func.count()).select_from(Step)
+                                  .where(Step.campaign_id == campaign.id)))
+
+
+# ------------------------------------------------------------------ indicator figures
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A task's progress read from its indicator (never typed)."""
+
+    key: str
+    label: str
+    where: str               # the township's name, or 全县 for a department's task
+    rate: Rate | None        # None: nothing to count there (no compounds, say)
+    as_of: dt.date
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.rate is None else self.rate.percent
+
+    @property
+    def text(self) -> str:
+        if self.rate is None or self.rate.percent is None:
+            return "无统计对象"
+        return f"{self.rate.percent:.1f}%（{self.rate.numerator}/{self.rate.denominator}）"
+
+
+def live_figures(tasks, as_of: dt.date | None = None) -> dict[int, Figure]:
+    """task id -> its indicator's figure as of the date, for the tasks that map to one.
+
+    A township's task reads the township's figure; a department's task reads the county's
+    (the bureau's indicators are county-wide; for contact_reported that is every department
+    and township together - office.indicators has no per-department figure). At most one
+    township_rates / county_rates call per campaign."""
+    as_of = as_of or today()
+    by_campaign: dict[int, list[Task]] = defaultdict(list)
+    for task in tasks:
+        if task.indicator is not None:
+            by_campaign[task.campaign_id].append(task)
+    result = {}
+    for campaign_id, group in by_campaign.items():
+        campaign = db.session.get(Campaign, campaign_id)
+        town_keys = sorted({t.indicator.name for t in group if t.township_id})
+        dept_keys = sorted({t.indicator.name for t in group if t.department_id})
+        towns = township_rates(as_of, campaign, town_keys) if town_keys else {}
+        county = county_rates(as_of, campaign, dept_keys) if dept_keys else {}
+        for task in group:
+            key = task.indicator.name
+            if task.township_id:
+                rate, where = towns[key].get(task.township_id), task.township.name
+            else:
+                rate, where = county[key], "全县"
+            if rate is not None and rate.denominator == 0:
+                rate = None
+            result[task.id] = Figure(key, INDICATORS[key].label, where, rate, as_of)
+    return result
+
+
+def progress_of(task: Task, figures: dict[int, Figure]) -> int:
+    """The percentage shown for a task: the indicator's figure when it has one."""
+    figure = figures.get(task.id)
+    if figure is not None:
+        return 0 if figure.percent is None else int(figure.percent)
+    return task.progress
+
+
+# ------------------------------------------------------------------ progress updates
+
+
+def _author(user) -> str | None:
+    if user is None:
+        return None
+    name = " ".join(p for p in (getattr(user, "first_name", ""), getattr(user, "last_name", ""))
+                    if p).strip()
+    return (name or user.username)[:64]
+
+
+def record_progress(task: Task, user, note: str, progress: int | None = None,
+                    done: bool = False, files=()) -> TaskUpdate:
+    """One progress update with its evidence files; the task's status follows it.
+
+    The caller has checked that the user may write the task (row scope). Nothing is saved
+    when anything is wrong (files are checked before any is written)."""
+    note = (note or "").strip()
+    if not note:
+        raise TaskError("请填写进展情况说明")
+    if task.indicator is not None:
+        if progress is not None:
+            raise TaskError("该任务的进度取自考核指标「"
+                            f"{task.indicator.value}」的实时统计，不能手工填写")
+    elif done:
+        progress = 100
+    elif progress is None:
+        raise TaskError("请填写完成进度（0–100）")
+    elif not 0 <= progress <= 100:
+        raise TaskError("完成进度须在0到100之间")
+    checked = evidence.check(files)
+
+    day = today()
+    if task.indicator is not None:
+        figure = live_figures([task], day).get(task.id)
+        progress = 0 if figure is None or figure.percent is None else int(figure.percent)
+    update = TaskUpdate(task=task, noted_on=day, progress=progress, note=note,
+                        author=_author(user))
+    db.session.add(update)
+    if task.indicator is None:
+        task.progress = progress
+    if done:
+        if task.status != TaskStatus.done:
+            task.status, task.done_on = TaskStatus.done, day
+    elif task.status == TaskStatus.done:
+        task.status, task.done_on = TaskStatus.doing, None   # reopened by a new update
+    elif task.status == TaskStatus.todo:
+        task.status = TaskStatus.doing
+
+    stored = []
+    try:
+        for item in checked:
+            name = evidence.write(item)
+            stored.append(name)
+            update_files = TaskEvidence(task=task, update=update, filename=item.filename,
+                                        stored_name=name, content_type=item.content_type,
+                                        size=item.size, sha256=item.sha256,
+                                        uploaded_by=getattr(user, "username", None))
+            db.session.add(update_files)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        evidence.discard(stored)
+        raise
+    return update
+
+
+# ------------------------------------------------------------------ owners' edits of a task
+
+OWNER_EDITABLE = {"status", "progress", "done_on"}
+
+
+def check_owner_edit(task: Task) -> None:
+    """What a township or department may change on its own task through the task's edit form:
+    its status, progress and completion date - not the deadline, title or addressee (those
+    are the bureau's) - and no typed progress when the task maps to an indicator."""
+    state = sa.inspect(task)
+    changed = {attr.key for attr in state.attrs
+               if attr.key in {c.key for c in Task.__table__.columns}
+               and attr.history.has_changes()
+               and attr.history.deleted != attr.history.added}
+    for rel in ("township", "department", "campaign", "step"):
+        if state.attrs[rel].history.has_changes():
+            hist = state.attrs[rel].history
+            if [getattr(x, "id", x) for x in hist.deleted] != [getattr(x, "id", x)
+                                                              for x in hist.added]:
+                changed.add(f"{rel}_id")
+    forbidden = changed - OWNER_EDITABLE
+    if forbidden:
+        raise TaskError("乡镇（街道、场）和部门只能更新任务的状态、进度和完成日期；"
+                        "任务名称、完成时限和承办单位由县住建局物业办调整")
+    if task.indicator is not None and "progress" in changed:
+        raise TaskError(f"该任务的进度取自考核指标「{task.indicator.value}」的实时统计，"
+                        "不能手工填写")
+    if task.status == TaskStatus.done and task.done_on is None:
+        task.done_on = today()

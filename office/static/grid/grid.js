@@ -1,0 +1,703 @@
+/* Spreadsheet mode (office/views/grid.py): one Tabulator grid built from the view's column
+ * declarations (#grid-config). Edits, pastes and bulk sets are kept as unsaved changes per
+ * row and sent in one batch to /grid/save; the server validates with the view's own form and
+ * answers per-cell errors, which are drawn on the cells (red, message as tooltip).
+ */
+(function () {
+  "use strict";
+
+  var cfg = JSON.parse(document.getElementById("grid-config").textContent);
+  var csrfToken = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var columns = cfg.columns;
+  var byField = {};
+  columns.forEach(function (c) { byField[c.field] = c; });
+
+  var labels = {};        // relation field -> {id: label} seen in rows and option lists
+  var dirty = new Map();  // row key -> {field: value} not yet saved
+  var errors = new Map(); // row key -> {field | "_row": message}
+  var newSeq = 0;
+  var undoToken = null;
+  var searchTerm = "";
+  var lastPage = {sig: null, page: 0, cursor: null};
+  var statusEl = document.getElementById("grid-status");
+
+  // ------------------------------------------------------------------ helpers
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (ch) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch];
+    });
+  }
+
+  function setStatus(message, kind) {
+    statusEl.textContent = message || "";
+    statusEl.className = "office-grid-status" + (kind ? " is-" + kind : "");
+  }
+
+  function isNewRow(data) { return !data.id; }
+
+  function enumLabel(col, value) {
+    for (var i = 0; i < col.choices.length; i++) {
+      if (col.choices[i].value === value) { return col.choices[i].label; }
+    }
+    return value;
+  }
+
+  function relLabel(field, value, data) {
+    if (value === null || value === undefined || value === "") { return ""; }
+    var known = labels[field] && labels[field][value];
+    if (known) { return known; }
+    if (data && data._labels && data._labels[field]) { return data._labels[field]; }
+    return String(value);
+  }
+
+  function remember(field, value, label) {
+    labels[field] = labels[field] || {};
+    labels[field][value] = label;
+  }
+
+  function display(col, value, data) {
+    if (value === null || value === undefined) { return ""; }
+    if (col.kind === "enum") { return enumLabel(col, value); }
+    if (col.kind === "fk") { return relLabel(col.field, value, data); }
+    if (col.kind === "bool") { return value === true ? "是" : (value === false ? "否" : String(value)); }
+    return String(value);
+  }
+
+  // A pasted or bulk-set text as the cell stores it; anything unknown is kept as typed and
+  // the server says what is wrong with it.
+  function fromText(col, text) {
+    if (text === null || text === undefined) { return null; }
+    if (typeof text !== "string") { return text; }
+    var t = text.trim();
+    if (t === "") { return null; }
+    if (col.kind === "enum") {
+      for (var i = 0; i < col.choices.length; i++) {
+        var ch = col.choices[i];
+        if (t === ch.label || t === ch.value) { return ch.value; }
+      }
+      return t;
+    }
+    if (col.kind === "fk") {
+      var known = labels[col.field] || {};
+      var hits = Object.keys(known).filter(function (id) { return known[id] === t; });
+      if (hits.length === 1) { return Number(hits[0]); }
+      return /^\d+$/.test(t) ? Number(t) : t;
+    }
+    if (col.kind === "bool") {
+      if (["是", "y", "yes", "true", "1", "√", "✓"].indexOf(t.toLowerCase()) >= 0) { return true; }
+      if (["否", "n", "no", "false", "0", "×"].indexOf(t.toLowerCase()) >= 0) { return false; }
+      return t;
+    }
+    if (col.kind === "date") {
+      var m = t.match(/^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?/);
+      if (m) { return m[1] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[3]).slice(-2); }
+      return t;
+    }
+    if (col.kind === "int" || col.kind === "decimal") {
+      var n = t.replace(/[,，\s]/g, "");
+      return /^-?\d+(\.\d+)?$/.test(n) ? Number(n) : t;
+    }
+    return text.replace(/\r/g, "");
+  }
+
+  function cellEditable(cell) {
+    var col = byField[cell.getField()];
+    if (!col) { return false; }
+    var data = cell.getRow().getData();
+    return isNewRow(data) ? (cfg.canAdd && col.canInsert) : (cfg.canEdit && col.canUpdate);
+  }
+
+  function markDirty(row, field, value) {
+    var key = row.getData()._key;
+    var changes = dirty.get(key) || {};
+    changes[field] = value;
+    dirty.set(key, changes);
+    var errs = errors.get(key);
+    if (errs) {
+      delete errs[field];
+      delete errs._row;
+      if (!Object.keys(errs).length) { errors.delete(key); }
+    }
+    refreshButtons();
+  }
+
+  function refreshButtons() {
+    var n = 0;
+    dirty.forEach(function (c) { n += Object.keys(c).length; });
+    var save = document.getElementById("grid-save");
+    var discard = document.getElementById("grid-discard");
+    var undo = document.getElementById("grid-undo");
+    if (save) { save.disabled = n === 0; }
+    if (discard) { discard.disabled = n === 0; }
+    if (undo) { undo.disabled = !undoToken; }
+    if (n) { setStatus("有 " + n + " 处修改尚未保存", "dirty"); }
+  }
+
+  // ------------------------------------------------------------------ cells
+
+  function formatter(cell) {
+    var col = byField[cell.getField()];
+    var data = cell.getRow().getData();
+    var el = cell.getElement();
+    var errs = errors.get(data._key) || {};
+    var changes = dirty.get(data._key) || {};
+    var message = errs[col.field];
+    el.classList.toggle("grid-cell-invalid", !!message);
+    el.classList.toggle("grid-cell-dirty", Object.prototype.hasOwnProperty.call(changes, col.field));
+    el.classList.toggle("grid-cell-readonly", !cellEditable(cell));
+    if (message) { el.setAttribute("title", message); } else { el.removeAttribute("title"); }
+    var value = cell.getValue();
+    if (col.kind === "bool") {
+      return value === true ? '<i class="fa fa-check"></i>' : (value === false ? "" : escapeHtml(value));
+    }
+    return escapeHtml(display(col, value, data));
+  }
+
+  function rowFormatter(row) {
+    var data = row.getData();
+    var errs = errors.get(data._key) || {};
+    var el = row.getElement();
+    el.classList.toggle("grid-row-invalid", !!errs._row);
+    el.classList.toggle("grid-row-new", isNewRow(data));
+    if (errs._row) { el.setAttribute("title", errs._row); } else { el.removeAttribute("title"); }
+  }
+
+  function fetchOptions(field, term, current, forFilter) {
+    var url = cfg.urls.options.replace("__field__", encodeURIComponent(field));
+    var qs = new URLSearchParams();
+    if (term) { qs.set("q", term); }
+    if (current) { qs.set("id", current); }
+    if (forFilter) { qs.set("for", "filter"); }
+    return fetch(url + "?" + qs.toString(), {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .then(function (items) {
+        items.forEach(function (it) { remember(field, it.value, it.label); });
+        return items;
+      });
+  }
+
+  function rangeFilterEditor(cell, onRendered, success) {
+    var col = byField[cell.getColumn().getField()];
+    var type = col.kind === "date" ? "date" : "number";
+    var box = document.createElement("span");
+    box.className = "grid-range-filter";
+    var lo = document.createElement("input");
+    var hi = document.createElement("input");
+    [lo, hi].forEach(function (input, i) {
+      input.type = type === "date" ? "text" : type;
+      input.placeholder = i ? "至" : "从";
+      if (type === "date") { input.title = "日期，如 2020-06-30"; }
+      input.setAttribute("aria-label", col.title + (i ? " 不大于" : " 不小于"));
+      input.addEventListener("change", function () { success({min: lo.value, max: hi.value}); });
+      input.addEventListener("keydown", function (e) { e.stopPropagation(); });
+      box.appendChild(input);
+    });
+    return box;
+  }
+
+  function columnDef(col) {
+    var def = {
+      title: col.title, field: col.field, formatter: formatter, headerSort: col.sortable,
+      editable: cellEditable, minWidth: 80, headerTooltip: col.title,
+      mutatorClipboard: function (value) { return fromText(col, value); },
+      accessorClipboard: function (value, data) { return display(col, value, data); },
+    };
+    var validators = [];
+    if (!col.nullable && col.kind !== "bool") { validators.push("required"); }
+    if (col.maxLength) { validators.push("maxLength:" + col.maxLength); }
+    if (col.kind === "int") { validators.push("integer"); }
+    if (col.kind === "decimal") { validators.push("numeric"); }
+    if (validators.length) { def.validator = validators; }
+
+    switch (col.kind) {
+      case "longtext":
+        def.editor = "textarea"; def.width = 220; break;
+      case "int":
+        def.editor = "number"; def.editorParams = {step: 1}; def.hozAlign = "right"; break;
+      case "decimal":
+        def.editor = "number"; def.editorParams = {step: "any"}; def.hozAlign = "right"; break;
+      case "date":
+        def.editor = "date"; break;
+      case "bool":
+        def.editor = "tickCross"; def.hozAlign = "center";
+        def.editorParams = {tristate: false}; break;
+      case "enum":
+        var values = {};
+        col.choices.forEach(function (ch) { values[ch.value] = ch.label; });
+        def.editor = "list";
+        def.editorParams = {values: values, autocomplete: true, allowEmpty: col.nullable,
+                            clearable: col.nullable, listOnEmpty: true, emptyValue: null};
+        break;
+      case "fk":
+        def.editor = "list";
+        def.editorParams = {
+          valuesLookup: function (cell, term) {
+            return fetchOptions(col.field, term, cell.getValue(), false);
+          },
+          autocomplete: true, filterRemote: true, filterDelay: 250, listOnEmpty: true,
+          allowEmpty: col.nullable, clearable: col.nullable, emptyValue: null,
+          placeholderLoading: "加载中…", placeholderEmpty: "无匹配项",
+        };
+        def.width = 160;
+        break;
+      case "other":
+        def.editable = false; break;
+      default:
+        def.editor = "input";
+        if (col.maxLength) { def.editorParams = {elementAttributes: {maxlength: col.maxLength}}; }
+    }
+    if (col.kind === "text" || col.kind === "longtext") { def.minWidth = 120; }
+
+    if (col.filterable) {
+      if (col.kind === "enum") {
+        var fvalues = {};
+        col.choices.forEach(function (ch) { fvalues[ch.value] = ch.label; });
+        def.headerFilter = "list";
+        def.headerFilterParams = {values: fvalues, clearable: true};
+      } else if (col.kind === "fk") {
+        def.headerFilter = "list";
+        def.headerFilterParams = {
+          valuesLookup: function (cell, term) { return fetchOptions(col.field, term, null, true); },
+          autocomplete: true, filterRemote: true, filterDelay: 250, clearable: true,
+          listOnEmpty: true,
+        };
+      } else if (col.kind === "int" || col.kind === "decimal" || col.kind === "date") {
+        def.headerFilter = rangeFilterEditor;
+      } else if (col.kind === "bool") {
+        def.headerFilter = "list";
+        def.headerFilterParams = {values: {"1": "是", "0": "否"}, clearable: true};
+      } else if (col.kind === "text" || col.kind === "longtext") {
+        def.headerFilter = "input";
+      }
+    }
+    return def;
+  }
+
+  // ------------------------------------------------------------------ data
+
+  function querySignature(params) {
+    var qs = new URLSearchParams();
+    (params.sort || []).slice(0, 1).forEach(function (s) {
+      qs.set("sort", s.field); qs.set("dir", s.dir);
+    });
+    (params.filter || []).forEach(function (f) {
+      var v = f.value;
+      if (v === null || v === undefined || v === "") { return; }
+      if (typeof v === "object") {
+        if (v.min !== undefined && v.min !== "") { qs.set("f_" + f.field + "_min", v.min); }
+        if (v.max !== undefined && v.max !== "") { qs.set("f_" + f.field + "_max", v.max); }
+      } else {
+        qs.set("f_" + f.field, v);
+      }
+    });
+    if (searchTerm) { qs.set("q", searchTerm); }
+    qs.set("size", params.size);
+    return qs;
+  }
+
+  function requestData(url, config, params) {
+    if (dirty.size && !window.confirm("有尚未保存的修改，翻页或刷新将放弃这些修改。继续吗？")) {
+      return Promise.reject(new Error("cancelled"));
+    }
+    dirty.clear(); errors.clear(); refreshButtons();
+    var qs = querySignature(params);
+    var sig = qs.toString();
+    qs.set("page", params.page);
+    // next page of the same query: hand the server the last row's key (keyset paging)
+    if (lastPage.sig === sig && params.page === lastPage.page + 1 && lastPage.cursor) {
+      qs.set("after", JSON.stringify(lastPage.cursor));
+    }
+    return fetch(url + "?" + qs.toString(), {credentials: "same-origin",
+                                             headers: {"Accept": "application/json"}})
+      .then(function (r) {
+        return r.json().then(function (body) {
+          if (!r.ok) { throw new Error(body.message || ("HTTP " + r.status)); }
+          return body;
+        });
+      })
+      .then(function (body) {
+        lastPage = {sig: sig, page: params.page, cursor: body.cursor};
+        body.data.forEach(function (row) {
+          Object.keys(row._labels || {}).forEach(function (f) { remember(f, row[f], row._labels[f]); });
+        });
+        setStatus(body.data.length ? "" : "没有符合条件的记录");
+        return {last_page: body.last_page, data: body.data};
+      })
+      .catch(function (err) {
+        if (err.message !== "cancelled") { setStatus("加载失败：" + err.message, "error"); }
+        throw err;
+      });
+  }
+
+  // ------------------------------------------------------------------ paste
+
+  // Excel and WPS put tab-separated text on the clipboard (cells with tabs/newlines quoted).
+  function parseTsv(text) {
+    var rows = [], row = [], cell = "", i = 0, quoted = false;
+    text = text.replace(/\r\n?/g, "\n");
+    while (i < text.length) {
+      var ch = text[i];
+      if (quoted) {
+        if (ch === '"' && text[i + 1] === '"') { cell += '"'; i += 2; continue; }
+        if (ch === '"') { quoted = false; i++; continue; }
+        cell += ch; i++; continue;
+      }
+      if (ch === '"' && cell === "") { quoted = true; i++; continue; }
+      if (ch === "\t") { row.push(cell); cell = ""; i++; continue; }
+      if (ch === "\n") { row.push(cell); rows.push(row); row = []; cell = ""; i++; continue; }
+      cell += ch; i++;
+    }
+    if (cell !== "" || row.length) { row.push(cell); rows.push(row); }
+    return rows;
+  }
+
+  function pasteParser(clipboard) {
+    var range = this.table.modules.selectRange && this.table.modules.selectRange.activeRange;
+    if (!range || !clipboard) { return false; }
+    var bounds = range.getBounds();
+    if (!bounds.start) { return false; }
+    var visible = this.table.columnManager.getVisibleColumnsByIndex();
+    var startCol = visible.indexOf(bounds.start.column);
+    if (startCol < 0) { return false; }
+    var grid = parseTsv(clipboard);
+    if (!grid.length) { return false; }
+    var single = bounds.start === bounds.end;
+    var width = single ? grid[0].length : visible.indexOf(bounds.end.column) - startCol + 1;
+    var targets = visible.slice(startCol, startCol + width);
+    return grid.map(function (cells) {
+      var out = {};
+      targets.forEach(function (column, i) {
+        if (column.field) { out[column.field] = cells[i % cells.length]; }
+      });
+      return out;
+    });
+  }
+
+  // Like Tabulator's "range" action, but rows beyond the last become new rows, and every
+  // cell goes through setValue (so it is tracked as a change) when the user may edit it.
+  function pasteAction(data) {
+    var table = this.table;
+    var range = table.modules.selectRange.activeRange;
+    var bounds = range.getBounds();
+    var rows = table.rowManager.activeRows.slice();
+    var start = rows.indexOf(bounds.start.row);
+    if (start < 0) { return []; }
+    var single = bounds.start === bounds.end;
+    var height = single ? data.length : Math.max(data.length, rows.indexOf(bounds.end.row) - start + 1);
+    var touched = [], skipped = 0, added = 0;
+    table.blockRedraw();
+    for (var i = 0; i < height; i++) {
+      var values = data[i % data.length];
+      var row = rows[start + i];
+      if (row) {
+        var comp = row.getComponent();
+        Object.keys(values).forEach(function (field) {
+          var cell = comp.getCell(field);
+          if (cell && cellEditable(cell)) { cell.setValue(values[field]); } else { skipped++; }
+        });
+        touched.push(comp);
+      } else if (cfg.canAdd) {
+        var fresh = {_key: "new-" + (++newSeq), id: null, _labels: {}};
+        var insertable = {};
+        Object.keys(values).forEach(function (field) {
+          var col = byField[field];
+          if (col && col.canInsert) { fresh[field] = values[field]; insertable[field] = values[field]; }
+          else { skipped++; }
+        });
+        added++;
+        touched.push({fresh: fresh, values: insertable});
+      }
+    }
+    table.restoreRedraw();
+    var adds = touched.filter(function (t) { return t.fresh; });
+    var pending = adds.map(function (t) {
+      return table.addRow(t.fresh, false).then(function (rowComp) {
+        Object.keys(t.values).forEach(function (f) { markDirty(rowComp, f, t.values[f]); });
+        rowComp.reformat();
+        return rowComp;
+      });
+    });
+    Promise.all(pending).then(function () {
+      var msg = "已粘贴 " + height + " 行";
+      if (added) { msg += "（其中新增 " + added + " 行）"; }
+      if (skipped) { msg += "，" + skipped + " 个单元格不可修改已跳过"; }
+      setStatus(msg + "，尚未保存", "dirty");
+    });
+    return touched.filter(function (t) { return !t.fresh; });
+  }
+
+  // ------------------------------------------------------------------ table
+
+  var langs = {
+    "zh-cn": {
+      data: {loading: "加载中…", error: "加载失败"},
+      pagination: {
+        page_size: "每页行数", page_title: "显示第几页",
+        first: "首页", first_title: "第一页", last: "末页", last_title: "最后一页",
+        prev: "上一页", prev_title: "上一页", next: "下一页", next_title: "下一页", all: "全部",
+        counter: {showing: "显示", of: "共", rows: "行", pages: "页"},
+      },
+      headerFilters: {default: "筛选…", columns: {}},
+      groups: {item: "项", items: "项"},
+    },
+  };
+
+  var editing = cfg.canEdit || cfg.canAdd;
+  var table = new Tabulator("#office-grid", {
+    locale: "zh-cn",
+    langs: langs,
+    index: "_key",
+    height: "calc(100vh - 260px)",
+    layout: "fitDataFill",
+    placeholder: "没有符合条件的记录",
+    columns: columns.map(columnDef),
+    columnDefaults: {resizable: "header", headerFilterPlaceholder: "筛选…"},
+    rowHeader: {resizable: false, frozen: true, width: 44, hozAlign: "center",
+                formatter: "rownum", cssClass: "grid-row-header", headerSort: false},
+    rowFormatter: rowFormatter,
+    ajaxURL: cfg.urls.data,
+    ajaxRequestFunc: requestData,
+    pagination: true,
+    paginationMode: "remote",
+    paginationSize: cfg.pageSize,
+    paginationSizeSelector: [25, 50, 100, 200],
+    paginationButtonCount: 5,
+    sortMode: "remote",
+    filterMode: "remote",
+    initialSort: cfg.sort && cfg.sort[0] !== "id" && byField[cfg.sort[0]] ?
+      [{column: cfg.sort[0], dir: cfg.sort[1]}] : [],
+    selectableRange: 1,
+    selectableRangeColumns: true,
+    selectableRangeRows: true,
+    selectableRangeClearCells: editing,
+    selectableRangeClearCellsValue: null,
+    editTriggerEvent: "dblclick",
+    validationMode: "highlight",
+    clipboard: true,
+    clipboardCopyStyled: false,
+    clipboardCopyConfig: {rowHeaders: false, columnHeaders: false},
+    clipboardCopyRowRange: "range",
+    clipboardPasteParser: editing ? pasteParser : function () { return false; },
+    clipboardPasteAction: pasteAction,
+  });
+  window.officeGrid = table; // for the browser tests and the curious
+
+  // Mark the cell only: re-rendering the row here would pull it from under the editor that
+  // Tab/Enter navigation opens next.
+  table.on("cellEdited", function (cell) {
+    markDirty(cell.getRow(), cell.getField(), cell.getValue());
+    var el = cell.getElement();
+    el.classList.add("grid-cell-dirty");
+    el.classList.remove("grid-cell-invalid");
+    el.removeAttribute("title");
+    var key = cell.getRow().getData()._key;
+    if (!(errors.get(key) || {})._row) {
+      var rowEl = cell.getRow().getElement();
+      if (rowEl) { rowEl.classList.remove("grid-row-invalid"); rowEl.removeAttribute("title"); }
+    }
+  });
+
+  // ------------------------------------------------------------------ save / undo
+
+  function postJson(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json",
+                "X-CSRFToken": csrfToken},
+      body: JSON.stringify(body),
+    }).then(function (r) {
+      return r.json().catch(function () { return {message: "HTTP " + r.status}; })
+        .then(function (b) { return {status: r.status, ok: r.ok, body: b}; });
+    });
+  }
+
+  function applyRows(rowsByKey) {
+    Object.keys(rowsByKey || {}).forEach(function (key) {
+      var data = rowsByKey[key];
+      var row = table.getRow(key) || table.getRow(data._key);
+      Object.keys(data._labels || {}).forEach(function (f) { remember(f, data[f], data._labels[f]); });
+      dirty.delete(key); errors.delete(key);
+      if (row) { row.update(data); row.reformat(); }
+    });
+  }
+
+  function showErrors(errs) {
+    errors.clear();
+    Object.keys(errs || {}).forEach(function (key) { errors.set(key, errs[key]); });
+    table.getRows().forEach(function (row) { row.reformat(); });
+    var first = Object.keys(errs || {})[0];
+    if (first) {
+      var row = table.getRow(first);
+      if (row) { row.scrollTo().catch(function () {}); }
+    }
+  }
+
+  // "「幸福花园A」户数：不是有效的整数。" for the first few errors (all are on the cells).
+  function describe(errs) {
+    var parts = [];
+    Object.keys(errs).forEach(function (key) {
+      var row = table.getRow(key);
+      var data = row ? row.getData() : {};
+      var name = data.name || (row ? "第 " + row.getPosition() + " 行" : key);
+      Object.keys(errs[key]).forEach(function (field) {
+        var title = field === "_row" ? "" : ((byField[field] || {}).title || field) + "：";
+        parts.push("「" + name + "」" + title + errs[key][field]);
+      });
+    });
+    return parts.slice(0, 3).join("；") + (parts.length > 3 ? "；…（共 " + parts.length + " 处）" : "");
+  }
+
+  function save() {
+    if (!dirty.size) { return Promise.resolve(); }
+    var batch = [];
+    dirty.forEach(function (values, key) {
+      var row = table.getRow(key);
+      if (!row) { return; }
+      var data = row.getData();
+      batch.push({key: key, id: data.id || null, version: data._version, values: values});
+    });
+    setStatus("正在保存…");
+    return postJson(cfg.urls.save, {rows: batch}).then(function (res) {
+      if (res.ok) {
+        applyRows(res.body.rows);
+        undoToken = res.body.undo || null;
+        errors.clear();
+        refreshButtons();
+        setStatus(res.body.message || "已保存", "ok");
+      } else if (res.body.errors) {
+        showErrors(res.body.errors);
+        refreshButtons();
+        setStatus((res.body.message || "有错误，未保存") + "：" + describe(res.body.errors), "error");
+      } else if (res.status === 404) {
+        setStatus("有记录不存在或不在您的管辖范围内，本次修改未保存", "error");
+      } else {
+        setStatus(res.body.message || ("保存失败（HTTP " + res.status + "）"), "error");
+      }
+    }).catch(function (err) { setStatus("保存失败：" + err.message, "error"); });
+  }
+
+  function undo() {
+    if (!undoToken) { return; }
+    if (dirty.size && !window.confirm("撤销上次保存会先放弃尚未保存的修改。继续吗？")) { return; }
+    setStatus("正在撤销…");
+    postJson(cfg.urls.undo, {token: undoToken}).then(function (res) {
+      if (res.ok) {
+        undoToken = null;
+        dirty.clear(); errors.clear();
+        applyRows(res.body.rows);
+        (res.body.removed || []).forEach(function (key) {
+          var row = table.getRow(key);
+          if (row) { row.delete(); }
+        });
+        refreshButtons();
+        setStatus(res.body.message || "已撤销", "ok");
+      } else {
+        if (res.body.errors) { showErrors(res.body.errors); }
+        setStatus(res.body.message || ("撤销失败（HTTP " + res.status + "）"), "error");
+      }
+    });
+  }
+
+  function discard() {
+    dirty.clear(); errors.clear(); lastPage.sig = null;
+    table.replaceData();
+    refreshButtons();
+    setStatus("已放弃未保存的修改");
+  }
+
+  // ------------------------------------------------------------------ toolbar
+
+  function bind(id, event, fn) {
+    var el = document.getElementById(id);
+    if (el) { el.addEventListener(event, fn); }
+    return el;
+  }
+
+  bind("grid-save", "click", save);
+  bind("grid-undo", "click", undo);
+  bind("grid-discard", "click", discard);
+  bind("grid-reload", "click", function () { lastPage.sig = null; table.replaceData(); });
+  bind("grid-add-row", "click", function () {
+    table.addRow({_key: "new-" + (++newSeq), id: null, _labels: {}}, true).then(function (row) {
+      row.scrollTo().catch(function () {});
+      setStatus("已新增一行，填写后保存", "dirty");
+    });
+  });
+
+  var search = document.getElementById("grid-search");
+  function runSearch() {
+    searchTerm = search.value.trim();
+    lastPage.sig = null;
+    table.setPage(1).then(function () {}, function () {});
+    table.replaceData();
+  }
+  if (search) {
+    search.addEventListener("keydown", function (e) { if (e.key === "Enter") { runSearch(); } });
+    bind("grid-search-go", "click", runSearch);
+  }
+
+  // Bulk set: one column, one value, every row of the selected range.
+  var bulkField = document.getElementById("grid-bulk-field");
+  var bulkValue = document.getElementById("grid-bulk-value");
+  if (bulkField) {
+    columns.filter(function (c) { return (c.canUpdate && cfg.canEdit) || (c.canInsert && cfg.canAdd); })
+      .forEach(function (c) {
+        var opt = document.createElement("option");
+        opt.value = c.field; opt.textContent = c.title;
+        bulkField.appendChild(opt);
+      });
+    var fillChoices = function () {
+      var col = byField[bulkField.value];
+      var list = document.getElementById("grid-bulk-choices");
+      list.innerHTML = "";
+      var items = [];
+      if (col && col.kind === "enum") { items = col.choices.map(function (c) { return c.label; }); }
+      if (col && col.kind === "bool") { items = ["是", "否"]; }
+      if (col && col.kind === "fk") {
+        items = Object.keys(labels[col.field] || {}).map(function (k) { return labels[col.field][k]; });
+      }
+      items.forEach(function (label) {
+        var o = document.createElement("option"); o.value = label; list.appendChild(o);
+      });
+    };
+    bulkField.addEventListener("change", fillChoices);
+    fillChoices();
+    table.on("rangeChanged", function (range) {
+      var cols = range.getColumns();
+      if (cols.length === 1 && byField[cols[0].getField()]) {
+        var f = cols[0].getField();
+        if (Array.prototype.some.call(bulkField.options, function (o) { return o.value === f; })) {
+          bulkField.value = f; fillChoices();
+        }
+      }
+    });
+    bind("grid-bulk-apply", "click", function () {
+      var col = byField[bulkField.value];
+      var ranges = table.getRanges();
+      if (!col || !ranges.length) { setStatus("请先在表格中选中要设置的行", "error"); return; }
+      var value = fromText(col, bulkValue.value);
+      var n = 0, skipped = 0;
+      ranges.forEach(function (range) {
+        range.getRows().forEach(function (row) {
+          var cell = row.getCell(col.field);
+          if (cell && cellEditable(cell)) { cell.setValue(value); n++; } else { skipped++; }
+        });
+      });
+      setStatus("已将 " + n + " 行的“" + col.title + "”设为“" + bulkValue.value + "”" +
+                (skipped ? "（" + skipped + " 行不可修改）" : "") + "，尚未保存", "dirty");
+    });
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if ((e.ctrlKey || e.metaKey) && (e.key === "s" || e.key === "S")) {
+      e.preventDefault();
+      save();
+    }
+  });
+  window.addEventListener("beforeunload", function (e) {
+    if (dirty.size) { e.preventDefault(); e.returnValue = ""; }
+  });
+
+  refreshButtons();
+})();
