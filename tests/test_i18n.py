@@ -251,13 +251,13 @@ def _admin_id(client) -> int:
 
 
 # FAB's security screens, where FAB itself leaves labels untranslated (office/views/users.py).
-SECURITY_SCREENS = ["/users/list/", "/users/add", "/users/userinfo/", "/roles/list/",
+SECURITY_PAGES = ["/users/list/", "/users/add", "/users/userinfo/", "/roles/list/",
                     "/groups/list/", "/groups/add", "/permissionviews/list/"]
 
 
 def test_security_screens_have_no_english_left(admin, users):
     actual = {url: english_found(visible_text(get_ok(admin, url)), banned())
-              for url in SECURITY_SCREENS}
+              for url in SECURITY_PAGES}
     assert {u: f for u, f in actual.items() if f} == {}
 
 

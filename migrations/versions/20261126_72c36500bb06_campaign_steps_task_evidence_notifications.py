@@ -44,12 +44,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_campaign_step_campaign_id'), ['campaign_id'], unique=False)
 
     op.create_table('campaign_step_department',
+    sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('step_id', sa.Integer(), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_campaign_step_department_department_id_department'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['step_id'], ['campaign_step.id'], name=op.f('fk_campaign_step_department_step_id_campaign_step'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('step_id', 'department_id', name=op.f('pk_campaign_step_department'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_step_department')),
+    sa.UniqueConstraint('step_id', 'department_id', name=op.f('uq_campaign_step_department_step_id_department_id'))
     )
+    with op.batch_alter_table('campaign_step_department', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_campaign_step_department_step_id'), ['step_id'], unique=False)
+
     op.create_table('task_reminder',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('task_id', sa.Integer(), nullable=False),
@@ -138,6 +143,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_task_reminder_task_id'))
 
     op.drop_table('task_reminder')
+    with op.batch_alter_table('campaign_step_department', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_campaign_step_department_step_id'))
+
     op.drop_table('campaign_step_department')
     with op.batch_alter_table('campaign_step', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_campaign_step_campaign_id'))

@@ -78,13 +78,16 @@ class Target(VersionedMixin, db.Model):
         return f"{self.indicator} ≥{self.threshold}% ({self.due_on})"
 
 
+# The departments a step names (公示牌: 住建 only). A surrogate id like every business table.
 step_department = sa.Table(
     "campaign_step_department",
     db.Model.metadata,
-    sa.Column("step_id", sa.ForeignKey("campaign_step.id", ondelete="CASCADE"),
-              primary_key=True),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("step_id", sa.ForeignKey("campaign_step.id", ondelete="CASCADE"), nullable=False,
+              index=True),
     sa.Column("department_id", sa.ForeignKey("department.id", ondelete="CASCADE"),
-              primary_key=True),
+              nullable=False),
+    sa.UniqueConstraint("step_id", "department_id"),
 )
 
 

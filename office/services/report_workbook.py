@@ -318,7 +318,7 @@ class ReportWriter:
     def _county_table(self, ws, r, keys) -> None:
         """全县指标完成情况: one row per indicator; the chart's data."""
         f, fig = self.f, self.figures
-        ws.write_string(r, 0, "全县各项指标完成情况", f["caption"])
+        ws.merge_range(r, 0, r, 8, f"{fig.county_name}各项指标完成情况（全县）", f["caption"])
         heads = ["序号", "考核指标", "统计对象", "达标数", "总数", "完成率", "目标值", "完成时限",
                  "达标情况"]
         for c, label in enumerate(heads):
@@ -358,8 +358,8 @@ class ReportWriter:
         target = self.wb.add_chart({"type": "line"})
         target.add_series({
             "name": "目标值", "categories": [name, first, 1, last, 1],
-            "values": [name, first, 6, last, 6], "line": {"color": "#C00000", "width": 2},
-            "marker": {"type": "diamond", "size": 7, "fill": {"color": "#C00000"},
+            "values": [name, first, 6, last, 6], "line": {"none": True},
+            "marker": {"type": "dash", "size": 14, "fill": {"color": "#C00000"},
                        "border": {"color": "#C00000"}},
         })
         chart.combine(target)

@@ -107,7 +107,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                     "term_max_years committee_min_size committee_max_size",
         "target": "id campaign_id indicator threshold due_on",
         "task": "id campaign_id step_no title township_id department_id indicator due_on "
-                "status progress done_on",
+                "status progress done_on step_id",
         "task_update": "id task_id noted_on progress note evidence_path author",
         "property_company": "id name uscc legal_person phone address",
         "compound": "id township_id name community address kind households buildings "

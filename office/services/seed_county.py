@@ -187,7 +187,8 @@ def _tasks(sink, rng, campaign_id, townships, departments, contacts) -> None:
         sink.add("task", (task_id, campaign_id, step, title,
                           owner[1] if owner[0] == "township" else None,
                           owner[1] if owner[0] == "department" else None,
-                          indicator, iso(due), status, progress, iso(done_on)))
+                          indicator, iso(due), status, progress, iso(done_on),
+                          None))  # step_id: linked by 载入实施方案步骤 + 生成全部任务
         if status == "doing":
             noted = sorted(rng.between(due - 40, min(AS_OF, due + 30))
                            for _ in range(rng.between(1, 2)))

@@ -30,7 +30,7 @@ def _int(name: str) -> int | None:
 
 
 def _links() -> service.Links:
-    return service.Links(lambda **args: url_for("DashboardView.behind", **args))
+    return service.Links(url_for("DashboardView.behind"))
 
 
 def refresh_on_view() -> bool:

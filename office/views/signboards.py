@@ -18,6 +18,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action as bulk_action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
@@ -128,7 +129,10 @@ def _compound_with_print_link(compound) -> Markup:
         str(compound), url_for("SignboardPrintView.compound", compound_id=compound.id))
 
 
-class SignboardView(GridActionsMixin, OfficeModelView):
+class _Boards(GridActionsMixin, OfficeModelView):
+    """What both board screens share. (StaleSignboardView must not be a SignboardView: FAB would
+    also show it as a related list wherever SignboardView is one, e.g. under a compound.)"""
+
     datamodel = ScopedInterface(Signboard)
     list_columns = ["compound", "installed_on", "directory_version", "location",
                     "removed_on"]
@@ -172,11 +176,18 @@ class SignboardView(GridActionsMixin, OfficeModelView):
                 f"（安装日期 {new[0].installed_on}）")
 
 
-class StaleSignboardView(SignboardView):
+class SignboardView(_Boards):
+    """公示牌: every board, current and past."""
+
+
+class StaleSignboardView(_Boards):
     """待更换公示牌: boards in place that show an older directory than the one in effect.
     Read, edit and replace only: a board is added by replacing, never here."""
 
     list_title = "待更换公示牌"
+    show_title = lazy_gettext("Show %(name)s", name="公示牌")
+    edit_title = lazy_gettext("Edit %(name)s", name="公示牌")
+    add_title = lazy_gettext("Add %(name)s", name="公示牌")
     list_columns = ["compound", "compound.township", "location", "directory_version",
                     "installed_on"]
     label_columns = {"compound.township": "乡镇（街道、场）"}
