@@ -8,10 +8,7 @@ import openpyxl
 import sqlalchemy as sa
 
 from office.models import ChangeLog, Compound, Township, TownshipKind, db
-from office.views.io import ensure_wired
 from tests.conftest import count
-
-ensure_wired()  # IoMixin/HistoryMixin, until office/views/base.py lists them
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

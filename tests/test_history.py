@@ -6,9 +6,6 @@ import sqlalchemy as sa
 from office.models import ChangeAction, ChangeLog, ChangeSource, Compound, PropertyCompany, db
 from office.services.audit import audit_context
 from office.services.uscc import complete
-from office.views.io import ensure_wired
-
-ensure_wired()  # IoMixin/HistoryMixin, until office/views/base.py lists them
 
 
 def _edit_compound(client, compound, **changes):

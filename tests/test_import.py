@@ -24,10 +24,7 @@ from office.models import (
     db,
 )
 from office.services.uscc import complete
-from office.views.io import ensure_wired
 from tests.conftest import count
-
-ensure_wired()  # IoMixin/HistoryMixin, until office/views/base.py lists them
 
 KIND_ERROR = "“高档小区”不是有效的类型，可选：商品房小区、老旧小区、安置小区、保障房小区、混合小区"
 HEAD = ["乡镇（街道、场）*", "名称*", "类型*", "户数*", "管理方式*", "交付日期", "物业服务企业"]

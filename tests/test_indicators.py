@@ -423,7 +423,7 @@ def test_contact_reported(county):
     db.session.add_all([
         blank, no_phone, Department(county=county.county, name="县规划局", short_name="规划"),
         ContactPoint(department=blank, person="钱", complaint_phone="", reported_on=D(2020, 8, 1)),
-        ContactPoint(department=no_phone, person="孙", service_phone="123",
+        ContactPoint(department=no_phone, person="孙", service_phone="0551-1230000",
                      reported_on=D(2020, 8, 1)),
     ])
     db.session.commit()

@@ -462,7 +462,9 @@ def test_cron_config_registers_the_monthly_return_and_the_sweeper(monkeypatch):
     cron.load_config_from_file("office.jobs.schedule")
     jobs = {job.func_name: job for job in cron.get_jobs()}
     assert set(jobs) == {"office.jobs.report.monthly_report",
-                         "office.jobs.report.sweep_stale_runs"}
+                         "office.jobs.report.sweep_stale_runs",
+                         "office.jobs.reminders.daily_reminders",
+                         "office.jobs.snapshot.refresh_dashboards"}
     monthly = jobs["office.jobs.report.monthly_report"]
     assert monthly.cron == "0 1 1 * *" and monthly.queue_name == "office-cron-test"
     assert monthly.next_run_time.day == 1 and monthly.next_run_time.hour == 1

@@ -57,7 +57,8 @@ def scenario(county, users):
         "d0": _task(county, "今天到期", DAY, a),
         "late": _task(county, "已逾期任务", DAY - dt.timedelta(days=2), a),
         "far": _task(county, "十天后到期", DAY + dt.timedelta(days=10), a),
-        "done": _task(county, "已完成任务", DAY - dt.timedelta(days=2), a, status=TaskStatus.done),
+        "done": _task(county, "已完成任务", DAY - dt.timedelta(days=2), a,
+                      status=TaskStatus.done),
     }
 
 
@@ -93,7 +94,8 @@ def test_thresholds_7_3_1_and_overdue_once_each(county, scenario):
     for username in ("liaison_a", "supervisor", "reviewer", "admin"):
         assert _inbox(username) == [], username
     assert any("已逾期任务" in n.message and "已逾期2天" in n.message for n in _inbox("town_a"))
-    assert sorted(n.message.split("：")[0] for n in _inbox("bureau")) == ["东山镇"] + ["城关街道"] * 5
+    owners = sorted(n.message.split("：")[0] for n in _inbox("bureau"))
+    assert owners == ["东山镇"] + ["城关街道"] * 5
 
     # the same day again: nothing new
     notifications_before = count(Notification)

@@ -31,8 +31,7 @@ from office.models import (
     TownshipKind,
     db,
 )
-from office.services import deadlines, evidence
-from office.services import tasks as service
+from office.services import deadlines, evidence, tasks as service
 from tests.conftest import PASSWORD, count
 
 D = dt.date
@@ -227,7 +226,8 @@ def test_copy_campaign_to_a_new_year(county, login):
     assert len(steps) == len(service.PLAN_STEPS)
     by_title = {s.title: s for s in steps}
     assert by_title["开展自查自检和整改工作"].due_on == D(2021, 7, 31)
-    assert [d.short_name for d in by_title["制作统一公示牌，在住宅小区100%覆盖"].departments] == ["住建"]
+    boards = by_title["制作统一公示牌，在住宅小区100%覆盖"]
+    assert [d.short_name for d in boards.departments] == ["住建"]
     assert count(Task) == tasks_before  # tasks are not copied
     assert _tasks(campaign_id=copy.id) == []
 
@@ -505,7 +505,8 @@ def test_owner_edits_only_status_and_progress_in_the_task_form(county, login):
     db.session.expire_all()
     assert task.due_on == D(2020, 7, 31)
     assert "只能更新任务的状态" in _body(town.get(f"/taskview/show/{task.id}"))
-    resp = town.post(f"/taskview/edit/{task.id}", data={**form, "status": "done", "progress": "100"})
+    resp = town.post(f"/taskview/edit/{task.id}",
+                     data={**form, "status": "done", "progress": "100"})
     assert resp.status_code == 302
     db.session.expire_all()
     assert (task.status, task.done_on) == (TaskStatus.done, TODAY)

@@ -390,16 +390,11 @@ def _count(client, url: str) -> int:
 
 LIST_BOUND = 12  # user, roles, groups, count, page, a count/select pair per search dropdown
 
-# Known offenders, each with its own strict xfail below (so a fix is noticed).
-KNOWN_N_PLUS_1 = {
-    "ChangeLogView": "office/services/history.display() resolves each row's logged foreign-key "
-                     "value with db.session.get() and str() (lazy loads): batch them per page",
-}
 
 
 def test_list_pages_do_not_query_per_row(login, county):
     county_id, client = county.county.id, login("admin")
-    views = [view for view in VIEWS if view not in KNOWN_N_PLUS_1]
+    views = list(VIEWS)
     urls = {view: _route(view) + "/list/" for view in views}
     few = {view: _count(client, url) for view, url in urls.items()}
     _wide_county(county_id)
@@ -409,17 +404,6 @@ def test_list_pages_do_not_query_per_row(login, county):
     for view in views:
         assert many[view] <= few[view], (view, report[view])
         assert many[view] <= LIST_BOUND, (view, report[view])
-
-
-@pytest.mark.parametrize("view", [
-    pytest.param(view, marks=pytest.mark.xfail(strict=True, reason=reason))
-    for view, reason in KNOWN_N_PLUS_1.items()
-])
-def test_known_list_pages_with_a_query_per_row(login, county, view):
-    _wide_county(county.county.id)
-    n = _count(login("admin"), _route(view) + "/list/")
-    print(f"\n{view}: {n} statements")
-    assert n <= LIST_BOUND, n
 
 
 def test_compound_list_page_statement_bound(login, county):

@@ -39,6 +39,14 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('report_run', schema=None) as batch_op:
+        # The enum CHECKs name their columns: drop them first, or SQLite's table copy fails.
+        # SQLite's batch copy of the upgrade left each one twice (conventional and bare name).
+        names = ('reporttrigger', 'submissionchannel', 'submissionstatus')
+        existing = {c['name'] for c in sa.inspect(op.get_bind()).get_check_constraints('report_run')}
+        for name in names:
+            for candidate in (f'ck_report_run_{name}', name):
+                if candidate in existing:
+                    batch_op.drop_constraint(batch_op.f(candidate), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_report_run_campaign_id_campaign'), type_='foreignkey')
         batch_op.drop_column('submission_job_id')
         batch_op.drop_column('submission_attempts')

@@ -15,10 +15,14 @@ import os
 from rq import cron
 
 from config import Config
+from office.jobs.reminders import REMINDER_CRON, daily_reminders
 from office.jobs.report import monthly_report, sweep_stale_runs
+from office.jobs.snapshot import SNAPSHOT_CRON, refresh_dashboards
 
 QUEUE = os.environ.get("OFFICE_QUEUE") or Config.QUEUE_NAME
 SWEEP_EVERY = 300  # seconds
 
 cron.register(monthly_report, QUEUE, cron=Config.REPORT_CRON, job_timeout=600)
 cron.register(sweep_stale_runs, QUEUE, interval=SWEEP_EVERY, job_timeout=120)
+cron.register(daily_reminders, QUEUE, cron=REMINDER_CRON, job_timeout=300)
+cron.register(refresh_dashboards, QUEUE, cron=SNAPSHOT_CRON, job_timeout=600)

@@ -116,7 +116,7 @@ class Step(VersionedMixin, db.Model):
     indicator: Mapped[Indicator | None] = mapped_column(enum_column(Indicator))
     note: Mapped[str | None] = mapped_column(sa.Text)
     # Deleting a step keeps its tasks (they lose the link): the ORM nulls task.step_id.
-    tasks: Mapped[list["Task"]] = relationship(back_populates="step")
+    tasks: Mapped[list[Task]] = relationship(back_populates="step")
 
     def __str__(self) -> str:
         return f"四.{self.step_no} {self.title}（{self.due_on}）"

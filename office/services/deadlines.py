@@ -122,10 +122,9 @@ def my_tasks(scope: UserScope, day: dt.date | None = None) -> list[TaskGroup] | 
         .limit(DONE_SHOWN + 1)).unique().all()
     done.rows = [(t, deadline_of(t, day)) for t in finished[:DONE_SHOWN]]
     if len(finished) > DONE_SHOWN:
-        done.more = db.session.scalar(
-            sa.select(sa.func.count()).select_from(Task).where(
-                Task.status == TaskStatus.done,
-                *[c for c in [scope_clause(Task, scope)] if c is not None])) - DONE_SHOWN
+        query = sa.select(sa.func.count()).select_from(Task).where(
+            Task.status == TaskStatus.done, scope_clause(Task, scope))
+        done.more = db.session.scalar(query) - DONE_SHOWN
     return list(groups.values())
 
 

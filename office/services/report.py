@@ -71,7 +71,6 @@ class DbSource:
 
         self.as_of, self.campaign = as_of, campaign
         self._feed = Feeder(db.engine, read.export(), as_of, campaign)
-        self._feed.start()
         try:
             self.figures = compute_figures(as_of, campaign)
         except BaseException:
@@ -121,23 +120,23 @@ def write_return(path: str, meta: HeaderMeta, source, progress: Progress | None 
     figures = source.figures
     writer = ReportWriter(path, meta, figures, tmpdir=tmpdir)
     writer.write_summary()
+    add = writer.add
+    # Disputes and tasks first: they need neither the statuses nor the compound rows, which
+    # the database is still preparing (report_feed).
+    for row in source.disputes():
+        add(DISPUTES, dispute_row(row, figures.as_of))
+    for row in source.tasks():
+        add(TASKS, task_row(row, figures.as_of))
     if progress:
         progress(10)
     _test_delay(progress)
     total = max(1, getattr(source, "compound_total", 0))
-    add = writer.add
     statuses = source.statuses
     for n, row in enumerate(source.compounds(), 1):
         for sheet, values in compound_rows(row, figures, statuses):
             add(sheet, values)
         if progress and n % PROGRESS_EVERY == 0:
-            progress(10 + min(75, 75 * n // total))
-    if progress:
-        progress(85)
-    for row in source.disputes():
-        add(DISPUTES, dispute_row(row, figures.as_of))
-    for row in source.tasks():
-        add(TASKS, task_row(row, figures.as_of))
+            progress(10 + min(80, 80 * n // total))
     if progress:
         progress(90)
     counts = writer.close()

@@ -1,30 +1,29 @@
-"""The database side of a one-pass build, in a reader thread: while this process computes the
-summary figures and writes the workbook, the thread has the database compute the compounds'
-statuses and then stream their rows (bounded queue, so memory stays flat).
+"""The database side of a one-pass build, in reader threads: while this process computes the
+summary figures and writes the workbook, the database computes the compounds' standing on
+the indicators (two threads, half of the indicators each) and prepares the compound rows
+(a third thread, streaming them through a bounded queue, so memory stays flat).
 
-Both threads read the same data: on PostgreSQL the reader joins the build's snapshot
-(pg_export_snapshot / SET TRANSACTION SNAPSHOT); on SQLite it opens its WAL read transaction
-at the same moment. The database work (PostgreSQL's own process, or SQLite's C code, which
-runs without the GIL) overlaps Python's xlsx writing instead of adding to it.
+All readers see the same data: on PostgreSQL they join the build's snapshot
+(pg_export_snapshot / SET TRANSACTION SNAPSHOT); on SQLite each opens its WAL read
+transaction at the start. The database work (PostgreSQL's own processes, or SQLite's C code,
+which runs without the GIL) overlaps Python's xlsx writing instead of adding to it.
 """
 from __future__ import annotations
 
 import queue
 import threading
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..models import Campaign
 from .report_data import (
-    ReadTransaction,
-    ReportError,
-    Statuses,
-    compound_query,
-    compute_statuses,
-    stream,
+    ReadTransaction, ReportError, Statuses, compound_query, compute_statuses, stream,
 )
 
 BATCH = 500
+# Two readers of about equal cost (member_supervision, over every member, is the largest).
+STATUS_SPLIT = [("member_supervision", "committee_coverage", "office_space"),
+                ("fee_disclosure", "contract_signed", "signboard_current")]
 _END, _FAILED = object(), object()
 
 
@@ -34,52 +33,77 @@ def detached(campaign: Campaign) -> types.SimpleNamespace:
                                     for c in Campaign.__table__.columns})
 
 
-class Feeder(threading.Thread):
-    """feeder.start(); feeder.statuses(); for row in feeder.rows(): …; feeder.close()."""
+class _Reader(threading.Thread):
+    """work(connection, reader) in its own read transaction on the shared snapshot."""
 
-    def __init__(self, engine, snapshot_id: str | None, as_of, campaign: Campaign,
-                 township_id: int | None = None):
-        super().__init__(name="report-reader", daemon=True)
-        self.engine, self.snapshot_id = engine, snapshot_id
-        self.as_of, self.campaign, self.township_id = as_of, detached(campaign), township_id
-        self.queue: queue.Queue = queue.Queue(maxsize=8)
-        self.ready = threading.Event()
+    def __init__(self, engine, snapshot_id: str | None, work: Callable, name: str):
+        super().__init__(name=f"report-{name}", daemon=True)
+        self.engine, self.snapshot_id, self.work = engine, snapshot_id, work
         self.stop = threading.Event()
-        self._statuses: Statuses | None = None
+        self.done = threading.Event()
+        self.result = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
             read = ReadTransaction(self.engine, self.snapshot_id)
+            try:
+                self.result = self.work(read.conn, self)
+            finally:
+                read.close()
         except BaseException as exc:
-            self._fail(exc)
-            return
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def check(self):
+        if self.error is not None:
+            raise ReportError(f"读取数据失败：{type(self.error).__name__}: {self.error}") \
+                from self.error
+
+    def wait(self):
+        self.done.wait()
+        self.check()
+        return self.result
+
+
+class Feeder:
+    """Feeder(engine, snapshot_id, as_of, campaign): starts its readers at once;
+    statuses() waits for them, rows() streams the compound rows; close() stops them."""
+
+    def __init__(self, engine, snapshot_id: str | None, as_of, campaign: Campaign,
+                 township_id: int | None = None):
+        campaign = detached(campaign)
+        self.queue: queue.Queue = queue.Queue(maxsize=8)
+        self.statuses_readers = [
+            _Reader(engine, snapshot_id, lambda conn, reader, keys=keys: compute_statuses(
+                as_of, campaign, conn, keys), f"statuses-{i}")
+            for i, keys in enumerate(STATUS_SPLIT)]
+        query = compound_query(as_of, campaign, township_id)
+        self.rows_reader = _Reader(engine, snapshot_id,
+                                   lambda conn, reader: self._feed(conn, reader, query), "rows")
+        self.readers = [*self.statuses_readers, self.rows_reader]
+        for reader in self.readers:
+            reader.start()
+
+    def _feed(self, conn, reader: _Reader, query) -> None:
         try:
-            self._statuses = compute_statuses(self.as_of, self.campaign, conn=read.conn)
-            self.ready.set()
             batch = []
-            query = compound_query(self.as_of, self.campaign, self.township_id)
-            for row in stream(query, conn=read.conn):
+            for row in stream(query, conn=conn):
                 batch.append(row)
                 if len(batch) >= BATCH:
-                    if not self._put(batch):
+                    if not self._put(reader, batch):
                         return
                     batch = []
-            if batch and not self._put(batch):
+            if batch and not self._put(reader, batch):
                 return
-            self._put(_END)
-        except BaseException as exc:
-            self._fail(exc)
-        finally:
-            read.close()
+            self._put(reader, _END)
+        except BaseException:
+            self._put(reader, _FAILED)
+            raise
 
-    def _fail(self, exc: BaseException) -> None:
-        self.error = exc
-        self.ready.set()
-        self._put(_FAILED)
-
-    def _put(self, item) -> bool:
-        while not self.stop.is_set():
+    def _put(self, reader: _Reader, item) -> bool:
+        while not reader.stop.is_set():
             try:
                 self.queue.put(item, timeout=0.5)
                 return True
@@ -87,15 +111,9 @@ class Feeder(threading.Thread):
                 continue
         return False
 
-    def _raise(self):
-        raise ReportError(f"读取数据失败：{type(self.error).__name__}: {self.error}") \
-            from self.error
-
     def statuses(self) -> Statuses:
-        self.ready.wait()
-        if self.error is not None:
-            self._raise()
-        return self._statuses
+        parts = [reader.wait() for reader in self.statuses_readers]
+        return Statuses.merge(parts, STATUS_SPLIT)
 
     def rows(self) -> Iterator[tuple]:
         while True:
@@ -103,14 +121,17 @@ class Feeder(threading.Thread):
             if item is _END:
                 return
             if item is _FAILED:
-                self._raise()
+                self.rows_reader.wait()  # raises its error
+                raise ReportError("读取数据失败")
             yield from item
 
     def close(self) -> None:
-        self.stop.set()
-        while self.is_alive():
+        for reader in self.readers:
+            reader.stop.set()
+        while any(reader.is_alive() for reader in self.readers):
             try:
                 self.queue.get(timeout=0.2)
             except queue.Empty:
                 pass
-        self.join()
+        for reader in self.readers:
+            reader.join()

@@ -295,8 +295,31 @@ def _values(row, skip: set[str]) -> dict:
             if c.key not in _NOT_COPIED | skip}
 
 
+@dataclass
+class Copied:
+    campaign: Campaign
+    generated: Generated | None
+
+    @property
+    def message(self) -> str:
+        text = (f"已复制为「{self.campaign.name}」：设置、考核指标和实施步骤的日期顺延至"
+                f"{self.campaign.year}年")
+        if self.generated is not None:
+            return f"{text}；{self.generated.message}"
+        return f"{text}；任务未复制，请核对实施步骤后生成任务"
+
+
+def plan_counts(campaign: Campaign) -> dict[str, int]:
+    """How many targets and steps a copy of the campaign takes along."""
+    def rows(model):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model)
+                                 .where(model.campaign_id == campaign.id))
+
+    return {"targets": rows(Target), "steps": rows(Step)}
+
+
 def copy_campaign(source: Campaign, year: int, name: str | None = None,
-                  generate: bool = False) -> tuple[Campaign, Generated | None]:
+                  generate: bool = False) -> Copied:
     """A new campaign for ``year``: settings, targets and steps copied, dates shifted; no
     tasks (generated from the steps when ``generate``)."""
     years = year - source.year
@@ -326,13 +349,8 @@ def copy_campaign(source: Campaign, year: int, name: str | None = None,
     except IntegrityError as exc:
         db.session.rollback()
         raise TaskError("复制失败：新工作方案与已有记录冲突（同一年度或同名步骤）") from exc
-    generated = generate_campaign(copy) if generate and copy_has_steps(copy) else None
-    return copy, generated
-
-
-def copy_has_steps(campaign: Campaign) -> bool:
-    return bool(db.session.scalar(sa.select(sa.func.count()).select_from(Step)
-                                  .where(Step.campaign_id == campaign.id)))
+    generated = generate_campaign(copy) if generate and plan_counts(copy)["steps"] else None
+    return Copied(copy, generated)
 
 
 # ------------------------------------------------------------------ indicator figures

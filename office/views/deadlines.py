@@ -24,8 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..models import Task, TaskEvidence, TaskUpdate, db
 from ..roles import ADD, METHOD_VERBS, MY_TASKS, NOTIFICATIONS, TASK_BOARD
 from ..security import current_scope, in_scope, scope_clause
-from ..services import deadlines, evidence, notifications
-from ..services import tasks as service
+from ..services import deadlines, evidence, notifications, tasks as service
 
 
 def _int_arg(name: str) -> int | None:
@@ -147,16 +146,10 @@ class TaskProgressView(_DeadlineView):
         form = {"note": request.form.get("note", ""), "progress": raw,
                 "done": bool(request.form.get("done"))}
         try:
-            progress = None
-            if raw and task.indicator is None:
-                try:
-                    progress = int(raw)
-                except ValueError:
-                    raise service.TaskError("完成进度须为0到100之间的整数") from None
-            elif raw:
-                raise service.TaskError(f"该任务的进度取自考核指标「{task.indicator.value}」"
-                                        "的实时统计，不能手工填写")
-            service.record_progress(task, current_user, form["note"], progress, form["done"],
+            if raw and not raw.isdigit():
+                raise service.TaskError("完成进度须为0到100之间的整数")
+            service.record_progress(task, current_user, form["note"],
+                                    int(raw) if raw else None, form["done"],
                                     request.files.getlist("files"))
         except (service.TaskError, evidence.EvidenceError) as exc:
             flash(str(exc), "danger")

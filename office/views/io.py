@@ -269,18 +269,3 @@ class IoMixin:
               f"跳过 {counts['skipped']} 条（已存在或无变化）。", "success")
         return redirect(url_for(f"{self.endpoint}.list"), code=303)
 
-
-def ensure_wired() -> None:
-    """Give OfficeModelView export/import and the change history if office/views/base.py does
-    not list the mixins yet.
-
-    The intended wiring is ``class OfficeModelView(IoMixin, HistoryMixin, ...)`` in base.py;
-    this shim (used by the io tests and bench/io.py, before the app is created) makes the same
-    change at run time and does nothing once base.py has it.
-    """
-    from .base import OfficeModelView
-    from .history import HistoryMixin
-
-    missing = tuple(m for m in (IoMixin, HistoryMixin) if not issubclass(OfficeModelView, m))
-    if missing:
-        OfficeModelView.__bases__ = (*missing, *OfficeModelView.__bases__)

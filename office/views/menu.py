@@ -76,4 +76,4 @@ def register_all(appbuilder) -> None:
         register(appbuilder, view, name, category, icon)
     for view, name, category, icon in PAGES:
         appbuilder.add_view(view, name, icon=icon, category=category)
-    register_deadlines(appbuilder, TASKS)  # 我的任务, 督办看板, 截止日历 (office/views/deadlines.py)
+    register_deadlines(appbuilder, TASKS)  # 我的任务, 督办看板, 截止日历 (views/deadlines.py)

@@ -30,6 +30,10 @@ from .loading import joined
 # A task's label names its owner (township or department): load them with every task dropdown.
 _TASK_CHOICES = {"task": [joined("township", "department")]}
 STEP_PERMISSION = "CampaignStep"
+CONFIRM_PLAN = "按实施方案“四、实施步骤”为本方案添加步骤？已有的步骤不会重复添加。"
+CONFIRM_GENERATE = "按所选步骤为各乡镇（街道、场）、部门生成任务？已生成的不会重复生成。"
+CONFIRM_GENERATE_ALL = ("按本方案的全部实施步骤为各乡镇（街道、场）、部门生成任务？"
+                        "已生成的不会重复生成。")
 
 
 class SelectInLoad(BaseFilter):
@@ -129,9 +133,9 @@ class StepView(OfficeModelView):
                                   "to_all_departments", "departments", "indicator", "note"]
     show_columns = add_columns
     search_columns = ["campaign", "step_no", "title", "due_on", "indicator"]
-    label_columns = {"step_no": "步骤（四.N）", "title": "事项", "to_townships": "下达各乡镇（街道、场）",
-                     "to_all_departments": "下达全部部门", "departments": "指定部门",
-                     "note": "说明"}
+    label_columns = {"step_no": "步骤（四.N）", "title": "事项",
+                     "to_townships": "下达各乡镇（街道、场）", "to_all_departments": "下达全部部门",
+                     "departments": "指定部门", "note": "说明"}
     description_columns = {
         "step_no": "实施方案“四、实施步骤”的序号",
         "departments": "只下达给部分部门时选择（如公示牌由住建部门负责）",
@@ -141,9 +145,9 @@ class StepView(OfficeModelView):
     base_order = ("due_on", "asc")
     business_key = ["campaign", "step_no", "title"]  # 导入“新增并更新”按此识别已有记录
     base_filters = [["id", SelectInLoad, ("departments",)]]
+    formatters_columns = {"departments": lambda rows: "、".join(d.name for d in rows or [])}
 
-    @action("generate_tasks", "生成任务", "按所选步骤为各乡镇（街道、场）、部门生成任务？已生成的不会重复生成。",
-            "fa-cogs", multiple=True, single=True)
+    @action("generate_tasks", "生成任务", CONFIRM_GENERATE, "fa-cogs", multiple=True, single=True)
     def generate_tasks(self, items):
         steps = items if isinstance(items, list) else [items]
         total = service.Generated()
@@ -191,18 +195,21 @@ class CampaignView(OfficeModelView):
     related_views = [StepView, TargetView, TaskView]
     show_template = "tasks/campaign_show.html"
 
-    @action("plan_steps", "载入实施方案步骤", "按实施方案“四、实施步骤”为本方案添加步骤？已有的步骤不会重复添加。",
-            "fa-list-ol", multiple=False, single=True)
+    @action("plan_steps", "载入实施方案步骤", CONFIRM_PLAN, "fa-list-ol", multiple=False,
+            single=True)
     def plan_steps(self, item):
         added = service.add_plan_steps(item)
-        flash(f"已添加 {len(added)} 个实施步骤" if added else "实施方案的步骤均已添加，无需重复添加",
-              "success" if added else "info")
+        if added:
+            flash(f"已添加 {len(added)} 个实施步骤", "success")
+        else:
+            flash("实施方案的步骤均已添加，无需重复添加", "info")
         return _back_to(type(self).__name__, item.id)
 
-    @action("generate_all", "生成全部任务", "按本方案的全部实施步骤为各乡镇（街道、场）、部门生成任务？已生成的不会重复生成。",
-            "fa-cogs", multiple=False, single=True)
+    @action("generate_all", "生成全部任务", CONFIRM_GENERATE_ALL, "fa-cogs", multiple=False,
+            single=True)
     def generate_all(self, item):
-        _run(lambda: service.generate_campaign(item), lambda r: f"已处理 {r.steps} 个步骤：{r.message}")
+        _run(lambda: service.generate_campaign(item),
+             lambda result: f"已处理 {result.steps} 个步骤：{result.message}")
         return _back_to(type(self).__name__, item.id)
 
     @expose("/copy/<int:pk>", methods=["GET", "POST"])
@@ -221,17 +228,11 @@ class CampaignView(OfficeModelView):
             except ValueError:
                 flash("请填写正确的年度（四位数字）", "danger")
             else:
-                try:
-                    copy, generated = service.copy_campaign(source, year, form["name"],
-                                                            form["generate"])
-                except service.TaskError as exc:
-                    flash(str(exc), "danger")
-                else:
-                    message = f"已复制为「{copy.name}」：设置、考核指标和实施步骤的日期顺延至{year}年"
-                    message += f"；{generated.message}" if generated else "；请核对实施步骤后生成任务"
-                    flash(message, "success")
-                    return _back_to(type(self).__name__, copy.id)
-        counts = {"targets": db.session.query(Target).filter_by(campaign_id=source.id).count(),
-                  "steps": db.session.query(Step).filter_by(campaign_id=source.id).count()}
+                copied = _run(lambda: service.copy_campaign(source, year, form["name"],
+                                                            form["generate"]),
+                              lambda result: result.message)
+                if copied is not None:
+                    return _back_to(type(self).__name__, copied.campaign.id)
         return self.render_template("tasks/campaign_copy.html", source=source, form=form,
-                                    counts=counts, title="复制工作方案到新年度")
+                                    counts=service.plan_counts(source),
+                                    title="复制工作方案到新年度")

@@ -13,9 +13,6 @@ import openpyxl
 import sqlalchemy as sa
 
 from office.models import ChangeLog, Compound, db
-from office.views.io import ensure_wired
-
-ensure_wired()  # IoMixin/HistoryMixin, until office/views/base.py lists them
 
 
 def _count(model) -> int:

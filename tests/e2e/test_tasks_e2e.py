@@ -25,8 +25,8 @@ def _county_on(app, county, monkeypatch):
     """county.a.task (due 7-31) is overdue on 8-05; township B finished theirs."""
     monkeypatch.setitem(app.config, "TODAY", TODAY)
     county.b.task.status, county.b.task.done_on = TaskStatus.done, dt.date(2020, 7, 30)
-    soon = Task(campaign=county.campaign, step_no=1, title="整改台账报送", due_on=dt.date(2020, 8, 10),
-                township=county.a.township)
+    soon = Task(campaign=county.campaign, step_no=1, title="整改台账报送",
+                due_on=dt.date(2020, 8, 10), township=county.a.township)
     db.session.add(soon)
     db.session.commit()
     notifications.send_reminders(TODAY)
