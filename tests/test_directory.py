@@ -14,21 +14,10 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from office.views import io as office_io
-from office.views.grid import ensure_wired
-
-ensure_wired()  # before the session's app is built (no-op once base.py lists GridMixin)
-office_io.ensure_wired()  # the same for IoMixin (import/export)
-
-from office.models import (  # noqa: E402
-    ChangeLog,
-    ContactPoint,
-    DirectoryRevision,
-    db,
-)
-from office.models.org import PhoneNumberError, normalize_phone  # noqa: E402
-from tests.conftest import count  # noqa: E402
-from tests.test_scope import parse_form, snapshot  # noqa: E402
+from office.models import ChangeLog, ContactPoint, DirectoryRevision, db
+from office.models.org import PhoneNumberError, normalize_phone
+from tests.conftest import count
+from tests.test_scope import parse_form, snapshot
 
 BAD_PHONE = "不是有效的电话号码"
 

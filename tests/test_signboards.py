@@ -14,13 +14,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from office.views.grid import ensure_wired
-
-ensure_wired()  # before the session's app is built (no-op once base.py lists GridMixin)
-
-from office import indicators  # noqa: E402
-from office.indicators import Rate  # noqa: E402
-from office.models import (  # noqa: E402
+from office import indicators
+from office.indicators import Rate
+from office.models import (
     ChangeLog,
     ChangeSource,
     Compound,
@@ -33,7 +29,7 @@ from office.models import (  # noqa: E402
     TownshipKind,
     db,
 )
-from office.services import signboards as service  # noqa: E402
+from office.services import signboards as service
 
 STALE_LIST = "/stalesignboardview/list/"
 GRID_ACTION = "/stalesignboardview/grid/action/mark_replaced"

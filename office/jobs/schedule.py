@@ -1,4 +1,5 @@
-"""RQ cron configuration (rq.cron): the monthly return and the stale-run sweeper.
+"""RQ cron configuration (rq.cron): the deployment's periodic jobs — the monthly return, the
+stale-run sweeper, and the other areas' jobs registered below.
 
 Production, one process for the deployment:
 

@@ -110,7 +110,8 @@ def regenerate(run: ReportRun, requested_by: str | None) -> ReportRun:
 
 def _job_ids(run: ReportRun) -> tuple[str, str]:
     """(the job whose end is the run's end, prefix of its part jobs)."""
-    prefix = f"report-{run.id}-{run.attempts}"
+    # Unique: run ids start again when a database is rebuilt, Redis keeps finished jobs.
+    prefix = f"report-{run.id}-{run.attempts}-{uuid.uuid4().hex[:8]}"
     return (f"{prefix}-merge" if fanout_enabled() else prefix), prefix
 
 
