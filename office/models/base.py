@@ -24,7 +24,7 @@ db = SQLAlchemy(model_class=Model)
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class LabelledEnum(enum.Enum):

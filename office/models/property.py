@@ -114,7 +114,9 @@ class Disclosure(VersionedMixin, db.Model):
     """One publication (公示) by a company or a self-managing compound."""
 
     __tablename__ = "disclosure"
-    __table_args__ = (sa.Index("ix_disclosure_compound_item", "compound_id", "item", "published_on"),)
+    __table_args__ = (
+        sa.Index("ix_disclosure_compound_item", "compound_id", "item", "published_on"),
+    )
     __scope__ = IN_TOWNSHIP
 
     id: Mapped[int] = mapped_column(primary_key=True)

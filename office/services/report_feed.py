@@ -17,7 +17,12 @@ from collections.abc import Callable, Iterator
 
 from ..models import Campaign
 from .report_data import (
-    ReadTransaction, ReportError, Statuses, compound_query, compute_statuses, stream,
+    ReadTransaction,
+    ReportError,
+    Statuses,
+    compound_query,
+    compute_statuses,
+    stream,
 )
 
 BATCH = 500

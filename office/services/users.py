@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 
-from ..models import Department, OfficeUser, Township, db
+from ..models import Department, Township, db
 from ..roles import ROLE_GRANTS
 from ..security import password_validator
 
