@@ -223,9 +223,6 @@ def test_notifications_need_a_signed_in_user(app, county):
     assert app.test_client().post("/notifications/read-all").status_code in (302, 400)
 
 
-@pytest.mark.xfail(not BELL_WIRED, strict=True,
-                   reason="pending: office/templates/office/base.html to include "
-                          "tasks/_navbar.html (one line, see tasks/_navbar.html)")
 def test_bell_is_in_every_pages_navbar(app, county, login, scenario):
     notifications.send_reminders(DAY)
     town = login("town_a")

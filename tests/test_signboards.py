@@ -180,6 +180,9 @@ def test_mark_replaced_in_the_grid(login, county):
     assert "signboards/grid_actions.js" in page
     data = bureau.get("/stalesignboardview/grid/data").get_json()["data"]
     assert {row["id"] for row in data} == {a.id, b.id}
+    found = bureau.get("/stalesignboardview/grid/data", query_string={"q": "花园A"})
+    assert found.status_code == 200, found.get_data(as_text=True)
+    assert [row["id"] for row in found.get_json()["data"]] == [a.id]
 
     resp = bureau.post(GRID_ACTION, json={"ids": [a.id, b.id]})
     assert resp.status_code == 200, resp.get_data(as_text=True)
@@ -308,3 +311,18 @@ def test_the_lists_link_to_the_print_page(login, county):
     body = login("bureau").get("/signboardview/list/").get_data(as_text=True)
     assert f"/signboards/compound/{county.a.compound.id}" in body
     assert "标记为已更换" in body
+
+
+def test_the_list_of_boards_to_replace_exports_to_excel(login, county):
+    import io
+
+    import openpyxl
+
+    change_directory(login, county)
+    county.b.signboard.removed_on = dt.date(2020, 9, 1)  # gone: nothing to replace there
+    db.session.commit()
+    resp = login("bureau").get("/stalesignboardview/export/")
+    assert resp.status_code == 200
+    ws = openpyxl.load_workbook(io.BytesIO(resp.data)).worksheets[0]
+    text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    assert "幸福花园A" in text and "幸福花园B" not in text

@@ -112,10 +112,12 @@ class GridActionsMixin:
 
 
 class StaleOnly(BaseFilter):
-    """Not a search filter: the boards that show an outdated directory (services/signboards)."""
+    """A base filter (never built from the URL): the boards that show an outdated directory
+    (services/signboards). It has an ``arg_name`` so that the Excel export keeps it (io.py
+    drops the nameless "filters" that only add loader options)."""
 
     name = "stale boards"
-    arg_name = None
+    arg_name = "stale"
 
     def apply(self, query, value):
         return query.filter(service.stale())
@@ -161,6 +163,8 @@ class _Boards(GridActionsMixin, OfficeModelView):
 
     def mark_replaced_rows(self, items) -> str:
         """Replace the boards (services/signboards.mark_replaced), in the user's scope."""
+        if not items:
+            raise ValueError("请先选择要标记为已更换的公示牌")
         for item in items:
             self.pre_update(item)
         new = service.mark_replaced(items)
