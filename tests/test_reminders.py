@@ -8,7 +8,6 @@ import datetime as dt
 import re
 import time
 from html import unescape
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -30,8 +29,6 @@ from tests.conftest import PASSWORD, count
 
 D = dt.date
 DAY = D(2020, 7, 24)
-BASE_HTML = Path(__file__).resolve().parents[1] / "office/templates/office/base.html"
-BELL_WIRED = "tasks/_navbar.html" in BASE_HTML.read_text(encoding="utf-8")
 
 
 def _task(county, title, due, township=None, department=None, status=TaskStatus.todo):
