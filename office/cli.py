@@ -49,9 +49,12 @@ def seed_demo(compounds, seed):
 @office_cli.command("ensure-admin")
 def ensure_admin():
     """Create `admin` once; password from OFFICE_ADMIN_PASSWORD or generated and printed."""
-    from .services.users import ensure_admin as run
+    from .services.users import UserError, ensure_admin as run
 
-    password = run()
+    try:
+        password = run()
+    except UserError as exc:  # e.g. a weak OFFICE_ADMIN_PASSWORD: a message, not a traceback
+        raise click.ClickException(str(exc)) from exc
     if password:
         click.echo(f"admin 初始密码 / initial password: {password}")
     current_app.logger.info("admin ensured")
