@@ -244,7 +244,7 @@ def _chromium():
 def test_browser_requests_stay_on_this_host(app, users, county):
     chromium = _chromium()
     if chromium is None:
-        pytest.skip("needs Playwright and /usr/bin/chromium")
+        pytest.fail("needs Playwright and /usr/bin/chromium")
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import queue
 import re
 import tempfile
+import threading
 
 import sqlalchemy as sa
 import xlsxwriter
@@ -234,6 +236,52 @@ def column_format(col: Col, formats: dict):
     return None
 
 
+_END = object()
+
+
+def _prefetched(result, dialect_name: str):
+    """The result's batches; on a client/server database the next batch is fetched by a
+    helper thread while this one is written (the driver waits for the server without the GIL),
+    so the database's work overlaps the writing. SQLite runs in-process: nothing to overlap."""
+    if dialect_name == "sqlite":
+        yield from result.partitions(FETCH_BATCH)
+        return
+    batches: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for batch in result.partitions(FETCH_BATCH):
+                if not put(batch):
+                    return
+            put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the writing thread
+            put(exc)
+
+    worker = threading.Thread(target=produce, name="export-fetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = batches.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 def write_export(path: str, title: str, cols: list[Col], stmt, plan) -> int:
     """Run `stmt` with a server-side cursor and write the rows; returns the row count."""
     wb = new_workbook(path)
@@ -249,12 +297,14 @@ def write_export(path: str, title: str, cols: list[Col], stmt, plan) -> int:
     r = 0
     conn = db.session.connection()
     result = conn.execution_options(stream_results=True, yield_per=FETCH_BATCH).execute(stmt)
-    for batch in result.partitions(FETCH_BATCH):
-        for row in batch:
-            r += 1
-            for w in writers:
-                w(r, row)
-    result.close()
+    try:
+        for batch in _prefetched(result, conn.dialect.name):
+            for row in batch:
+                r += 1
+                for w in writers:
+                    w(r, row)
+    finally:
+        result.close()
     if r:
         ws.autofilter(0, 0, r, len(cols) - 1)
     wb.close()

@@ -50,9 +50,9 @@ def _playwright():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("needs Playwright for Python")
+        pytest.fail("needs Playwright for Python")
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip(f"needs chromium at {CHROMIUM}")
+        pytest.fail(f"needs chromium at {CHROMIUM}")
     with sync_playwright() as pw:
         yield pw
 
