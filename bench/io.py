@@ -175,18 +175,40 @@ def _view(app, name: str):
     return next(v for v in app.appbuilder.baseviews if type(v).__name__ == name)
 
 
-def _child_export(db: str, workdir: Path) -> dict:
+def _bare_write(path: str, cols, cells) -> None:
+    """The same cells, already in memory as Python values, written by bare xlsxwriter."""
     import xlsxwriter
 
+    from office.services.xlsx_export import DATE_FORMAT
+
+    wb = xlsxwriter.Workbook(path, {"constant_memory": True})
+    date_fmt = wb.add_format({"num_format": DATE_FORMAT})
+    ws = wb.add_worksheet("住宅小区")
+    ws.write_row(0, 0, [c.label for c in cols])
+    for r, values in enumerate(cells, start=1):
+        for c, v in enumerate(values):
+            if v is None:
+                continue
+            if isinstance(v, dt.date):
+                ws.write_datetime(r, c, v, date_fmt)
+            else:
+                ws.write(r, c, v)
+    wb.close()
+
+
+def _timed(fn) -> tuple[float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def _child_export(db: str, workdir: Path) -> dict:
+    """Export, then bare xlsxwriter, twice each, interleaved; the best of each is compared
+    (this machine is shared: one slow run should not decide). The peak RSS is read right after
+    the first export, before the bare writer's in-memory cells exist."""
     from office.models import db as sadb
     from office.services.xlsx_columns import export_columns
-    from office.services.xlsx_export import (
-        DATE_FORMAT,
-        add_formats,
-        build_export,
-        export_to_file,
-        new_workbook,
-    )
+    from office.services.xlsx_export import build_export, export_to_file
     from office.views.io import _without_loaders
 
     app = _app(db)
@@ -196,49 +218,44 @@ def _child_export(db: str, workdir: Path) -> dict:
         cols = export_columns(view)
         filters = _without_loaders(view.datamodel.get_filters().get_joined_filters(
             view._base_filters))
-        t0, c0 = time.perf_counter(), time.process_time()
-        path, rows = export_to_file(view.datamodel, cols, "住宅小区", filters, *view.base_order,
-                                    directory=str(workdir))
-        t_export, c_export = time.perf_counter() - t0, time.process_time() - c0
+        out = {}
+
+        def export():
+            path, out["rows"] = export_to_file(view.datamodel, cols, "住宅小区", filters,
+                                               *view.base_order, directory=str(workdir))
+            out["size"] = os.path.getsize(path)
+            os.unlink(path)
+            sadb.session.rollback()
+
+        exports = [_timed(export)]
         rss_export = _rss_mb()
-        size = os.path.getsize(path)
-        os.unlink(path)
-        # The same cells, already in memory as Python values, written by bare xlsxwriter.
         stmt, plan = build_export(view.datamodel, cols, filters, *view.base_order)
         cells = []
         for r in sadb.session.execute(stmt):
-            out = []
+            row = []
             for col, pos, _extra in plan:
                 v = r[pos]
                 if col.kind == "enum" and v is not None:
                     v = v.value
                 elif col.kind == "decimal" and v is not None:
                     v = float(v)
-                out.append(v)
-            cells.append(out)
-        bare = str(workdir / "bare.xlsx")
-        t0, c0 = time.perf_counter(), time.process_time()
-        wb = xlsxwriter.Workbook(bare, {"constant_memory": True})
-        date_fmt = wb.add_format({"num_format": DATE_FORMAT})
-        ws = wb.add_worksheet("住宅小区")
-        ws.write_row(0, 0, [c.label for c in cols])
-        for r, values in enumerate(cells, start=1):
-            for c, v in enumerate(values):
-                if v is None:
-                    continue
-                if isinstance(v, dt.date):
-                    ws.write_datetime(r, c, v, date_fmt)
-                else:
-                    ws.write(r, c, v)
-        wb.close()
-        t_bare, c_bare = time.perf_counter() - t0, time.process_time() - c0
-        os.unlink(bare)
-        del add_formats, new_workbook  # (imported to show they are the export's own)
-    return {"rows": rows, "columns": len(cols), "export_s": round(t_export, 2),
+                row.append(v)
+            cells.append(row)
+        sadb.session.rollback()
+        bare_path = str(workdir / "bare.xlsx")
+        bares = [_timed(lambda: _bare_write(bare_path, cols, cells))]
+        exports.append(_timed(export))
+        bares.append(_timed(lambda: _bare_write(bare_path, cols, cells)))
+        os.unlink(bare_path)
+    t_export, c_export = min(exports)
+    t_bare, c_bare = min(bares)
+    return {"rows": out["rows"], "columns": len(cols), "export_s": round(t_export, 2),
             "bare_xlsxwriter_s": round(t_bare, 2), "ratio": round(t_export / t_bare, 3),
             "cpu_export_s": round(c_export, 2), "cpu_bare_s": round(c_bare, 2),
+            "runs_export_s": [round(t, 2) for t, _ in exports],
+            "runs_bare_s": [round(t, 2) for t, _ in bares],
             "peak_rss_mb_export": round(rss_export, 1), "rss_mb_after_app_start":
-            round(rss_app, 1), "file_mb": round(size / 1e6, 1)}
+            round(rss_app, 1), "file_mb": round(out["size"] / 1e6, 1)}
 
 
 def _import_file(n: int, township_names: list[str], company_names: list[str]) -> bytes:
@@ -347,7 +364,8 @@ def run(args=None) -> dict:
             r["ok"] = r["ratio"] <= 1.3 and r["peak_rss_mb_export"] < 150
             verdict = "OK" if r["ok"] else "MISSED"
             print(f"[{backend}] export {r['rows']} rows × {r['columns']} cols: {r['export_s']}s vs "
-                  f"bare xlsxwriter {r['bare_xlsxwriter_s']}s → ×{r['ratio']} (target ≤1.3; CPU "
+                  f"bare xlsxwriter {r['bare_xlsxwriter_s']}s → ×{r['ratio']} (best of "
+                  f"{r['runs_export_s']} / {r['runs_bare_s']}; target ≤1.3; CPU "
                   f"{r['cpu_export_s']}s vs {r['cpu_bare_s']}s); "
                   f"peak RSS {r['peak_rss_mb_export']} MB (target <150; app alone "
                   f"{r['rss_mb_after_app_start']} MB); {r['file_mb']} MB file — {verdict}",

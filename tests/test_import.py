@@ -480,6 +480,24 @@ def test_db_error_mid_commit_rolls_everything_back(login, county, app, monkeypat
     assert "已全部撤销，没有保存任何数据" in page
 
 
+def test_conflict_arising_after_the_preview_saves_nothing(login, county, app):
+    """Two clerks preview overlapping files; the second commit hits the database's UNIQUE
+    constraint: that row is named, and the other rows of the file are not saved either
+    (the rows are retried in savepoints, all rolled back - also on SQLite)."""
+    first, second = login("admin"), login("bureau")
+    token_a, _ = upload(first, book([row("先到花园")]))
+    token_b, page = upload(second, book([row("后到花园"), row("先到花园")]))
+    assert "2 行可导入" in page
+    assert first.post(f"/compoundview/import/{token_a}/commit",
+                      data={"mode": "add"}).status_code == 303
+    resp = second.post(f"/compoundview/import/{token_b}/commit", data={"mode": "add"})
+    token = re.search(r"/import/([\w-]+)/$", resp.headers["Location"]).group(1)
+    assert errors(app, token) == [(3, "名称", "本乡镇（街道、场）已有同名小区「先到花园」")]
+    assert "后到花园" not in names()
+    page = second.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "已全部撤销，没有保存任何数据" in page and "1 行有错误" in page
+
+
 def test_database_refusal_is_reported_on_its_row(login, county, app):
     """A CHECK the form may not know (term_end after elected_on): nothing saved, row named."""
     client = login("admin")

@@ -29,6 +29,7 @@ from .xlsx_cells import from_store
 from .xlsx_columns import RELATION, header_key
 from .xlsx_import import ImportSpec
 from .xlsx_refs import load_objects
+from .xlsx_rules import message
 
 EXPIRY_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -123,16 +124,23 @@ def release_plan(token: str) -> None:
 # ---------------------------------------------------------------- database messages
 
 
-def _constraint_message(spec: ImportSpec, exc: Exception, values: dict) -> str:
-    """The Chinese sentence for a database refusal: the constraint's own message where the
-    model or the form validation declares one, else one naming the columns."""
+def _refusal(spec: ImportSpec, exc: Exception, values: dict) -> tuple[str | None, str]:
+    """(column, message) for a database refusal of one row: the constraint's last column the
+    file fills, and the sentence the forms give for it."""
+    text = _constraint_message(spec, exc, values)
+    constraint = _constraint_in(spec, exc)
+    if constraint is None:
+        return None, text
+    keys = ([c.key for c in constraint.columns] if isinstance(constraint, sa.UniqueConstraint)
+            else re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(constraint.sqltext)))
+    named = [c.name for c in spec.cols if c.name in values
+             and (c.fk if c.kind == RELATION else c.name) in keys]
+    return (named[-1] if named else None), text
+
+
+def _constraint_in(spec: ImportSpec, exc: Exception):
     text = str(getattr(exc, "orig", exc))
     table = spec.model.__table__
-    labels = {(c.fk if c.kind == RELATION else c.name): c.label for c in spec.cols}
-    try:
-        from ..views.validation import MESSAGES
-    except ImportError:  # pragma: no cover - the form validation module is optional
-        MESSAGES = {}
     for constraint in table.constraints:
         name = constraint.name
         if not name or not isinstance(name, str):
@@ -142,21 +150,18 @@ def _constraint_message(spec: ImportSpec, exc: Exception, values: dict) -> str:
         if not matched and isinstance(constraint, sa.UniqueConstraint) and "UNIQUE" in text:
             cols = ", ".join(f"{table.name}.{c.name}" for c in constraint.columns)
             matched = cols in text
-        if not matched:
-            continue
-        message = (constraint.info or {}).get("message") or MESSAGES.get(name)
-        if message:
-            try:
-                return message.format(**{k: ("" if v is None else v) for k, v in values.items()})
-            except (KeyError, IndexError, ValueError):
-                return message
-        cols = "、".join(labels.get(c.key, c.key) for c in constraint.columns)
-        if isinstance(constraint, sa.UniqueConstraint):
-            return f"系统中已有{cols}相同的记录"
-        return f"{cols}的取值不符合规则"
-    for column in table.columns:
-        if column.unique and f"{table.name}.{column.name}" in text:
-            return f"系统中已有{labels.get(column.key, column.key)}相同的记录"
+        if matched:
+            return constraint
+    return None
+
+
+def _constraint_message(spec: ImportSpec, exc: Exception, values: dict) -> str:
+    """The Chinese sentence for a database refusal: the one the forms give for the constraint
+    named in the error (office/views/validation.py), else the driver's first line."""
+    constraint = _constraint_in(spec, exc)
+    if constraint is not None:
+        return message(constraint, spec.model, values)
+    text = str(getattr(exc, "orig", exc))
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return f"数据库拒绝保存：{first[:200]}"
 
@@ -223,8 +228,7 @@ def _diagnose(spec: ImportSpec, chosen: list[dict]) -> list:
                     if item is not None:
                         db.session.flush()
             except Exception as exc:  # noqa: BLE001 - reported on the row, then rolled back
-                errors.append((outcome["row"], None,
-                               _constraint_message(spec, exc, outcome["values"])))
+                errors.append((outcome["row"], *_refusal(spec, exc, outcome["values"])))
     finally:
         db.session.rollback()
     return errors
