@@ -228,52 +228,6 @@ def compute_figures(as_of: dt.date, campaign: Campaign) -> Figures:
 
 # ---------------------------------------------------------------- compounds (sheets 2–5)
 
-class Statuses:
-    """Every compound's standing on each STATUS_KEYS indicator as of D, straight from
-    office.indicators.compounds_behind (met and behind), in one byte per compound and
-    indicator (about 1 MB for 200,000 compounds): 0 not in the indicator's denominator,
-    1 meets it, 2 is behind. Picklable (the fan-out's statuses job)."""
-
-    NOT_COUNTED, MET, BEHIND = 0, 1, 2
-
-    def __init__(self, size: int):
-        self.arrays = {key: bytearray(size) for key in STATUS_KEYS}
-
-    def of(self, key: str, compound_id: int) -> int:
-        array = self.arrays[key]
-        return array[compound_id] if compound_id < len(array) else 0
-
-    @classmethod
-    def merge(cls, parts: list[Statuses], keys_of: list[tuple[str, ...]]) -> Statuses:
-        """One Statuses from parts that each computed some of the indicators."""
-        merged = cls(0)
-        for part, keys in zip(parts, keys_of):
-            for key in keys:
-                merged.arrays[key] = part.arrays[key]
-        return merged
-
-    def counted(self, compound_id: int) -> bool:
-        """Exists on D in the county: in committee_coverage's denominator (all compounds)."""
-        return self.of("committee_coverage", compound_id) != self.NOT_COUNTED
-
-
-def compute_statuses(as_of: dt.date, campaign: Campaign, conn=None,
-                     keys: tuple[str, ...] = STATUS_KEYS) -> Statuses:
-    """Two id streams (met / behind) per indicator, county-wide: cheaper than joining them to
-    the rows (each is a hash join over the whole county either way). `keys` computes only
-    some indicators (readers in parallel threads; Statuses.merge joins them)."""
-    executor = db.session if conn is None else conn
-    size = (executor.execute(sa.select(sa.func.max(Compound.id))).scalar() or 0) + 1
-    statuses = Statuses(size)
-    for key in keys:
-        array = statuses.arrays[key]
-        for met, code in ((True, Statuses.MET), (False, Statuses.BEHIND)):
-            for (compound_id,) in stream(ind.compounds_behind(key, as_of, campaign, met),
-                                         chunk=20000, conn=conn):
-                array[compound_id] = code
-    return statuses
-
-
 COMPOUND_COLUMNS = (
     "id", "township_id", "township", "community", "name", "kind", "households", "delivered_on",
     "mode", "body_kind", "body_term_no", "body_term_end",

@@ -21,16 +21,15 @@ from pathlib import Path
 
 from .report_data import (
     Figures,
-    Statuses,
     choose_campaign,
     compound_query,
     compute_figures,
-    compute_statuses,
     dispute_query,
     snapshot,
     stream,
     task_query,
 )
+from .report_feed import Statuses, compute_statuses
 
 BATCH = 2000
 

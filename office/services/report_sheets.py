@@ -9,7 +9,8 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .report_data import STATUS_KEYS, C, Figures, Statuses
+from .report_data import STATUS_KEYS, C, Figures
+from .report_feed import Statuses
 
 BEHIND = Statuses.BEHIND
 
@@ -50,6 +51,7 @@ class Col:
     good: tuple[str, ...] = ()    # texts shown green
     bad: tuple[str, ...] = ()     # texts shown red (amber while the target is not yet due)
     bad_any: bool = False         # every non-empty cell is bad (a list of problems)
+    warn: tuple[str, ...] = ()    # texts shown amber (in progress, no target)
     key: str | None = None        # the indicator whose target decides red or amber
 
 
@@ -114,7 +116,7 @@ DETAIL_SHEETS = {
     DISPUTES: SheetSpec(DISPUTES, "纠纷调处情况", (
         SERIAL, TOWNSHIP, Col("小区名称", 22, total="count"), Col("受理日期", 11, "date"),
         Col("纠纷当事方", 20), Col("纠纷概况", 40, "wrap"), Col("调解人", 10),
-        Col("办理情况", 10, "center", "countif:已办结", good=("已办结",), bad=("办理中",)),
+        Col("办理情况", 10, "center", "countif:已办结", good=("已办结",), warn=("办理中",)),
         Col("办结日期", 11, "date"), Col("办理天数", 9, "int"),
     ), freeze_cols=3),
     TASKS: SheetSpec(TASKS, "工作任务进度", (

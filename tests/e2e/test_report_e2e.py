@@ -4,7 +4,7 @@ A supervisor picks the as-of date and starts a return with the page's form (CSRF
 production); the embedded worker builds it (made slow on purpose); the page follows it —
 排队中/生成中 with a moving progress bar — and shows the download button at the end, all
 without anyone pressing reload. Nothing is fetched off the loopback; no script errors.
-Screenshots: artifacts/report-running.png, artifacts/report-done.png.
+Screenshots: artifacts/report-running.png, report-done.png, report-list.png.
 """
 from __future__ import annotations
 
@@ -55,4 +55,9 @@ def test_start_and_follow_a_return_without_reloading(app, county, page_as, slow_
     with page.expect_download() as download:
         page.click("#report-download")
     assert download.value.suggested_filename.endswith(f"_第{run.id}号.xlsx")
+
+    page.goto(f"{page.base}/reportrunview/list/")
+    row = page.locator(f"#report-recent tr[data-run-id='{run.id}']")
+    assert "已完成" in row.inner_text() and row.locator(".js-download").count() == 1
+    page.screenshot(path=str(artifacts / "report-list.png"), full_page=True)
     assert not page.js_errors
