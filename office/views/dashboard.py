@@ -17,6 +17,7 @@ from flask_appbuilder.security.decorators import has_access
 from ..roles import DASHBOARD, READ
 from ..security import current_scope
 from ..services import dashboard as service, snapshot
+from .indicators_api import IndicatorApi
 
 
 def _int(name: str) -> int | None:
@@ -116,6 +117,7 @@ class DashboardView(BaseView):
 def register_dashboard(appbuilder, category: str) -> None:
     """The menu entry 统计报表 › 工作看板 (office/views/menu.py calls this)."""
     appbuilder.add_view(DashboardView, "工作看板", icon="fa-dashboard", category=category)
+    appbuilder.add_api(IndicatorApi)
 
 
 def landing(appbuilder):
