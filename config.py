@@ -76,6 +76,9 @@ class Config:
     AUTH_RATE_LIMIT = os.environ.get("OFFICE_LOGIN_RATE_LIMIT", "10 per minute")
     RATELIMIT_ENABLED = AUTH_RATE_LIMITED
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # Behind nginx the client is in X-Forwarded-For: trust that many proxies (0 = none, so a
+    # client cannot pick its own address to dodge the login limit).
+    PROXY_HOPS = int(os.environ.get("OFFICE_PROXY_HOPS", "0"))
     OFFICE_LOCKOUT_FAILURES = int(os.environ.get("OFFICE_LOCKOUT_FAILURES", "5"))
     OFFICE_LOCKOUT_MINUTES = int(os.environ.get("OFFICE_LOCKOUT_MINUTES", "15"))
 

@@ -35,6 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_validator
     app.config.update(config or {})
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     audit.install(db.session)

@@ -122,12 +122,13 @@ def test_unknown_user_is_refused_without_error(app, world):
 # ------------------------------------------------------------------ rate limiting
 
 
-@pytest.fixture()
-def limited_app(app):
+@pytest.fixture(params=[0], ids=["direct"])
+def limited_app(app, request):
     from office import create_app
 
     assert app.config["AUTH_RATE_LIMITED"] is False  # conftest: off for the other tests
     limited = create_app({
+        "PROXY_HOPS": request.param,
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
         "WTF_CSRF_ENABLED": False,
@@ -153,6 +154,21 @@ def test_login_is_rate_limited_per_client(app, world, limited_app):
     assert client.get("/login/").status_code == 200  # the form itself is not limited
     # the main test app is unaffected by the second app's limiter
     assert all(try_login(app, "bureau", PASSWORD)[0] for _ in range(4))
+
+
+@pytest.mark.parametrize("limited_app", [0, 1], ids=["direct", "behind-proxy"], indirect=True)
+def test_forwarded_for_counts_only_behind_a_trusted_proxy(app, world, limited_app):
+    """OFFICE_PROXY_HOPS=1: each office PC behind nginx has its own limit. Without it a client
+    cannot escape the limit by inventing X-Forwarded-For addresses."""
+    behind_proxy = limited_app.config["PROXY_HOPS"] == 1
+    client = limited_app.test_client()
+
+    def attempt(forwarded_for):
+        return client.post("/login/", data={"username": "nobody", "password": "x"},
+                           headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    assert [attempt("10.0.0.1") for _ in range(4)] == [302, 302, 302, 429]
+    assert attempt("10.0.0.2") == (302 if behind_proxy else 429)
 
 
 # ------------------------------------------------------------------ password rules
