@@ -8,7 +8,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from .models import db
-from .services import audit
+from .services import audit, directory
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -43,6 +43,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     audit.install(db.session)
+    # Every change of a complaint channel raises the directory version, whatever the path
+    # (form, grid, import, API, jobs, CLI): one session hook, idempotent like audit's.
+    directory.install(db.session)
     migrate.init_app(app, db, directory=str(Config.BASE_DIR / "migrations"))
     # Before AppBuilder: FAB registers none, and without it GET /<view>/delete/<id> deletes.
     csrf.init_app(app)

@@ -360,3 +360,52 @@ def test_phones_are_checked_on_import_and_an_import_is_one_revision(login, count
         ContactPoint.person.in_(["孙一", "孙二"]))))
     assert phones == {"0551-6661234", "13966661234"}
     assert revisions() == [(1, dt.date(2020, 7, 1)), (2, today())]  # one import, one version
+
+
+# ---------------------------------------------------------------- where the hook is installed
+
+_WIRING = r"""
+import sqlalchemy as sa
+from office.models import db
+from office.services import directory
+
+import office.views.menu  # noqa: F401  every screen module, office/views/org.py included
+assert not sa.event.contains(db.session, "before_flush", directory._before_flush), \
+    "importing a view module installed the directory hook"
+
+from office import create_app
+
+listened = []
+real_listen = sa.event.listen
+
+
+def spy(target, name, fn, *args, **kwargs):
+    if fn is directory._before_flush:
+        listened.append(name)
+    return real_listen(target, name, fn, *args, **kwargs)
+
+
+sa.event.listen = spy
+config = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True}
+create_app(config)
+assert sa.event.contains(db.session, "before_flush", directory._before_flush)
+create_app(config)  # a second app (tests, a worker process): installed once, not twice
+assert listened == ["before_flush"], listened
+print("ok")
+"""
+
+
+def test_create_app_installs_the_directory_hook_once_and_views_do_not(tmp_path):
+    """The version history is wired by create_app next to audit.install (so a job or the CLI
+    that never imports the screens still raises the version), idempotently; importing a view
+    module installs nothing."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "OFFICE_INSTANCE_DIR": str(tmp_path)}
+    env.pop("OFFICE_DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "-c", _WIRING], cwd=Path(__file__).parents[1],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]

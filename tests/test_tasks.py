@@ -104,6 +104,10 @@ def test_plan_steps_become_tasks_for_every_township_and_department_once(county):
     assert phones.due_on == D(2020, 8, 31) and phones.to_all_departments
     boards = steps["制作统一公示牌，在住宅小区100%覆盖"]
     assert boards.departments == [zhujian] and boards.due_on == D(2020, 8, 31)
+    # the plan's deadlines: targets by 9-30, ready for the city's inspection by mid-October
+    assert steps["组织符合条件的小区成立业委会，完成到期换届和档案健全"].due_on == D(2020, 9, 30)
+    assert steps["物业服务企业100%签订物业服务合同"].due_on == D(2020, 9, 30)
+    assert steps["做好市检查组检查准备工作"].due_on == D(2020, 10, 15)
     # 市场监管 / 发改 are not in the tiny county: the price step has nobody to go to
     price = steps["排查整治前期物业服务企业，对不合理收费重新核定"]
     assert price.departments == [] and "市场监管" in price.note
@@ -192,6 +196,44 @@ def test_show_page_offers_the_actions_to_the_bureau_only(county, login):
         assert text in page, text
     page = _body(login("town_a").get(f"/campaignview/show/{campaign_id}"))
     assert "生成全部任务" not in page and "复制到新年度" not in page
+
+
+@pytest.fixture()
+def demo_county(app):
+    """A small demo county (flask office seed-demo) instead of the factory county."""
+    from office.services.seed import seed_demo
+    from tests.conftest import _truncate_business_tables
+
+    with app.app_context():
+        _truncate_business_tables()
+        seed_demo(compounds=40, seed=7)
+        yield db.session.scalar(sa.select(Campaign))
+        db.session.remove()
+
+
+def test_demo_seed_links_every_task_to_its_step(demo_county):
+    campaign = demo_county
+    steps = db.session.scalars(sa.select(Step).where(Step.campaign_id == campaign.id)).all()
+    assert sorted((s.step_no, s.title) for s in steps) == sorted(
+        (spec.step_no, spec.title) for spec in service.PLAN_STEPS)
+    by_title = {s.title: s for s in steps}
+    assert [d.short_name for d in by_title["制作统一公示牌，在住宅小区100%覆盖"].departments] == [
+        "住建"]
+    assert {d.short_name for d in by_title[
+        "排查整治前期物业服务企业，对不合理收费重新核定"].departments} == {"市场监管", "发改"}
+    tasks = _tasks(campaign_id=campaign.id)
+    assert tasks and all(t.step_id is not None for t in tasks)
+    for task in tasks:
+        step = task.step
+        assert (task.step_no, task.title, task.due_on, task.indicator) == (
+            step.step_no, step.title, step.due_on, step.indicator)
+        townships, departments = service.addressees(step)
+        assert task.township in townships or task.department in departments
+    # the bureau's "载入实施方案步骤" and "生成全部任务" find nothing left to do
+    assert service.add_plan_steps(campaign) == []
+    result = service.generate_campaign(campaign)
+    assert (result.created, result.adopted, result.skipped) == ([], [], [])
+    assert result.existing == len(tasks) and count(Task) == len(tasks)
 
 
 # ------------------------------------------------------------------ copy to a new year
@@ -494,29 +536,172 @@ def test_indicator_task_shows_the_live_figure_and_takes_no_typed_number(county, 
     assert figure.where == "全县" and figure.key == "contact_reported"
 
 
-def test_owner_edits_only_status_and_progress_in_the_task_form(county, login):
+# ------------------------------------------------------------------ the owner's edits of a task
+# A township or department updates the progress of its own task (status, progress, completion
+# date); its title, deadline, step and addressee are the bureau's - on the form, the grid, the
+# REST API and undoing a logged change alike (TaskView.owner_edit_columns, one declaration).
+
+BUREAU_ONLY = "由县住建局物业办调整"
+
+
+def _stored(task) -> tuple:
+    """The task's row as the database has it."""
+    db.session.rollback()
+    return tuple(db.session.execute(
+        sa.select(Task.title, Task.due_on, Task.step_no, Task.township_id, Task.department_id,
+                  Task.campaign_id, Task.step_id, Task.indicator, Task.status, Task.progress,
+                  Task.done_on, Task.version).where(Task.id == task.id)).one())
+
+
+def _edit_form(client, task) -> dict:
     from tests.test_scope import parse_form
 
+    resp = client.get(f"/taskview/edit/{task.id}")
+    assert resp.status_code == 200
+    return parse_form(resp.get_data(as_text=True)).values
+
+
+def test_owner_edits_only_status_and_progress_in_the_task_form(county, login):
     task = county.a.task
     town = login("town_a")
-    form = parse_form(town.get(f"/taskview/edit/{task.id}").get_data(as_text=True)).values
-    resp = town.post(f"/taskview/edit/{task.id}", data={**form, "due_on": "2020-12-31"})
-    assert resp.status_code == 302
-    db.session.expire_all()
-    assert task.due_on == D(2020, 7, 31)
-    assert "只能更新任务的状态" in _body(town.get(f"/taskview/show/{task.id}"))
+    form = _edit_form(town, task)
+    before = _stored(task)
+    for change in ({"due_on": "2020-12-31"}, {"title": "改个名字"}, {"step_no": "3"},
+                   {"due_on": "2020-12-31", "status": "doing", "progress": "40"}):
+        resp = town.post(f"/taskview/edit/{task.id}", data={**form, **change})
+        assert resp.status_code == 302, change
+        assert _stored(task) == before, change  # nothing saved, not even the progress
+    page = _body(town.get(f"/taskview/show/{task.id}"))
+    assert "只能修改状态、进度(%)、完成日期" in page and BUREAU_ONLY in page
     resp = town.post(f"/taskview/edit/{task.id}",
                      data={**form, "status": "done", "progress": "100"})
     assert resp.status_code == 302
     db.session.expire_all()
-    assert (task.status, task.done_on) == (TaskStatus.done, TODAY)
+    assert (task.status, task.done_on, task.progress) == (TaskStatus.done, TODAY, 100)
     # the bureau may move the deadline
     bureau = login("bureau")
-    form = parse_form(bureau.get(f"/taskview/edit/{task.id}").get_data(as_text=True)).values
+    form = _edit_form(bureau, task)
     assert bureau.post(f"/taskview/edit/{task.id}",
                        data={**form, "due_on": "2020-08-15"}).status_code == 302
     db.session.expire_all()
     assert task.due_on == D(2020, 8, 15)
+
+
+@pytest.mark.parametrize("user, which", [("town_a", "task"), ("liaison_a", "dept_task")])
+def test_owner_cannot_change_the_bureaus_columns_through_the_api(county, login, user, which):
+    task = getattr(county.a, which)
+    client = login(user)
+    before = _stored(task)
+    for payload in ({"due_on": "2020-12-31"}, {"title": "改个名字"}, {"step_no": 9},
+                    {"indicator": "committee_coverage"},
+                    {"campaign": county.campaign.id, "due_on": "2021-01-31"},
+                    {"status": "doing", "progress": 40, "due_on": "2020-12-31"}):
+        resp = client.put(f"/api/v1/task/{task.id}", json=payload)
+        assert resp.status_code == 403, (payload, resp.get_data(as_text=True))
+        message = resp.get_json()["message"]
+        assert set(message) == set(payload) - {"status", "progress", "campaign"}, message
+        assert all(BUREAU_ONLY in text for text in message.values())
+        assert _stored(task) == before, payload
+    # another township's / department's task: 404, as for a task that does not exist
+    twin = getattr(county.b, which)
+    theirs = _stored(twin)
+    for payload in ({"due_on": "2020-12-31"}, {"status": "done"}):
+        assert client.put(f"/api/v1/task/{twin.id}", json=payload).status_code == 404
+    assert _stored(twin) == theirs
+    # what is theirs goes through; the same values sent back are no change
+    resp = client.put(f"/api/v1/task/{task.id}",
+                      json={"status": "doing", "progress": 40, "title": task.title,
+                            "due_on": task.due_on.isoformat()})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    after = _stored(task)
+    assert (after[8], after[9]) == (TaskStatus.doing, 40) and after[:8] == before[:8]
+    resp = client.put(f"/api/v1/task/{task.id}", json={"status": "done", "progress": 100})
+    assert resp.status_code == 200
+    assert _stored(task)[10] == TODAY  # done: dated today
+
+
+def test_bureau_changes_a_task_through_the_api(county, login):
+    task = county.a.task
+    resp = login("bureau").put(f"/api/v1/task/{task.id}",
+                               json={"due_on": "2020-08-15", "title": "自查自检和整改（延期）"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert _stored(task)[:2] == ("自查自检和整改（延期）", D(2020, 8, 15))
+
+
+def test_owner_cannot_type_progress_of_an_indicator_task_through_the_api(county, login):
+    task = _task(county, "组织符合条件的小区成立业委会", D(2020, 9, 30),
+                 township=county.a.township, indicator=Indicator.committee_coverage)
+    before = _stored(task)
+    resp = login("town_a").put(f"/api/v1/task/{task.id}", json={"progress": 50})
+    assert resp.status_code == 422 and "不能手工填写" in str(resp.get_json()["message"])
+    assert _stored(task) == before
+
+
+def _grid_save(client, *rows):
+    return client.post("/taskview/grid/save", json={"rows": [
+        {"key": str(task.id), "id": task.id, "version": task.version, "values": values}
+        for task, values in rows]})
+
+
+def _grid_config(client) -> dict:
+    import json
+
+    body = client.get("/taskview/grid/").get_data(as_text=True)
+    raw = re.search(r'<script type="application/json" id="grid-config">(.*?)</script>', body,
+                    re.S).group(1)
+    return {c["field"]: c["canUpdate"] for c in json.loads(unescape(raw))["columns"]}
+
+
+@pytest.mark.parametrize("user, which", [("town_a", "task"), ("liaison_a", "dept_task")])
+def test_owner_edits_only_status_and_progress_in_the_grid(county, login, user, which):
+    task = getattr(county.a, which)
+    owner = ({"township": county.a.township} if which == "task"
+             else {"department": county.a.department})
+    second = _task(county, "整改台账", D(2020, 8, 20), **owner)
+    town = login(user)
+    editable = _grid_config(town)
+    assert editable["status"] and editable["progress"] and editable["done_on"]
+    assert not any(editable[c] for c in ("title", "due_on", "township", "department",
+                                         "step_no", "campaign"))
+    assert _grid_config(login("bureau"))["due_on"]
+
+    before, second_before = _stored(task), _stored(second)
+    resp = _grid_save(town, (task, {"due_on": "2020-12-31"}))
+    assert resp.status_code == 422
+    assert BUREAU_ONLY in resp.get_json()["errors"][str(task.id)]["_row"]
+    assert _stored(task) == before
+    # in a batch with an allowed change of another row: nothing is saved
+    resp = _grid_save(town, (second, {"status": "doing", "progress": 30}),
+                      (task, {"title": "改个名字"}))
+    assert resp.status_code == 422
+    assert (_stored(task), _stored(second)) == (before, second_before)
+    # another township's / department's task: 404
+    twin = getattr(county.b, which)
+    theirs = _stored(twin)
+    assert _grid_save(town, (twin, {"status": "doing"})).status_code == 404
+    assert _stored(twin) == theirs
+    # progress alone is saved
+    resp = _grid_save(town, (second, {"status": "doing", "progress": 30}))
+    assert resp.status_code == 200, resp.get_json()
+    assert _stored(second)[8:10] == (TaskStatus.doing, 30)
+
+
+def test_owner_cannot_undo_the_bureaus_change_of_a_deadline(county, login):
+    from office.models import ChangeLog
+
+    task = county.a.task
+    bureau = login("bureau")
+    assert bureau.put(f"/api/v1/task/{task.id}", json={"due_on": "2020-08-15"}).status_code == 200
+    log = db.session.scalars(sa.select(ChangeLog).where(
+        ChangeLog.entity == "Task", ChangeLog.row_id == task.id,
+        ChangeLog.field == "due_on")).one()
+    town = login("town_a")
+    page = _body(town.get(f"/taskview/history/{task.id}"))
+    assert f"/revert/{log.id}" not in page  # no undo button on the bureau's column
+    before = _stored(task)
+    town.post(f"/taskview/history/{task.id}/revert/{log.id}")
+    assert _stored(task) == before and before[1] == D(2020, 8, 15)
+    assert f"/revert/{log.id}" in _body(bureau.get(f"/taskview/history/{task.id}"))
 
 
 def test_township_in_another_county_gets_no_task(county):

@@ -17,8 +17,7 @@ Phones. The rule lives on the model (``office.models.org.normalize_phone``, a ``
 hook, so nothing can store a bad number); ``PhoneNumber`` wraps it as a WTForms validator so
 that the screens and the grid say it next to the field before anything is written.
 
-Wiring: ``install(db.session)``, idempotent (office/views/org.py calls it on import; its place
-is create_app, next to ``audit.install``).
+Wiring: ``install(db.session)``, idempotent, called by create_app next to ``audit.install``.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ Generating (``generate_step`` / ``generate_campaign``) makes one task per addres
 with the step's number, title, indicator and deadline, and is idempotent: an addressee that
 already has the step's task gets none (also enforced by unique (step_id, township_id) and
 (step_id, department_id)). A task without a step that has the same campaign, title and owner
-(one made by hand, or by the demo seeder) is adopted - linked to the step - instead of
+(one made by hand or imported) is adopted - linked to the step - instead of
 duplicated. Generating never changes a task that exists: a deadline extended for one township
 stays extended when the step is generated again.
 
@@ -201,7 +201,7 @@ def _generate(step: Step) -> Generated:
         sa.select(Task.township_id, Task.department_id).where(Task.step_id == step.id)).all()
     have_towns = {t for t, _ in linked if t is not None}
     have_depts = {d for _, d in linked if d is not None}
-    # Tasks made without a step (by hand, by the demo seeder) of the same campaign and title.
+    # Tasks made without a step (by hand, by an import) of the same campaign and title.
     loose = db.session.scalars(
         sa.select(Task).where(Task.campaign_id == step.campaign_id, Task.step_id.is_(None),
                               Task.title == step.title)).all()
@@ -485,29 +485,17 @@ def record_progress(task: Task, user, note: str, progress: int | None = None,
 
 # ------------------------------------------------------------------ owners' edits of a task
 
-OWNER_EDITABLE = {"status", "progress", "done_on"}
+# What a township or department may change on its own task (TaskView.owner_edit_columns: the
+# form, the grid and the API hold to it); title, deadline and addressee are the bureau's.
+OWNER_EDITABLE = ("status", "progress", "done_on")
 
 
 def check_owner_edit(task: Task) -> None:
-    """What a township or department may change on its own task through the task's edit form:
-    its status, progress and completion date - not the deadline, title or addressee (those
-    are the bureau's) - and no typed progress when the task maps to an indicator."""
-    state = sa.inspect(task)
-    changed = {attr.key for attr in state.attrs
-               if attr.key in {c.key for c in Task.__table__.columns}
-               and attr.history.has_changes()
-               and attr.history.deleted != attr.history.added}
-    for rel in ("township", "department", "campaign", "step"):
-        if state.attrs[rel].history.has_changes():
-            hist = state.attrs[rel].history
-            if [getattr(x, "id", x) for x in hist.deleted] != [getattr(x, "id", x)
-                                                              for x in hist.added]:
-                changed.add(f"{rel}_id")
-    forbidden = changed - OWNER_EDITABLE
-    if forbidden:
-        raise TaskError("乡镇（街道、场）和部门只能更新任务的状态、进度和完成日期；"
-                        "任务名称、完成时限和承办单位由县住建局物业办调整")
-    if task.indicator is not None and "progress" in changed:
+    """A township's or department's change of its own task, after the column rule: no typed
+    progress when the task maps to an indicator, and "done" gets today's date when none is
+    given."""
+    hist = sa.inspect(task).attrs.progress.history
+    if task.indicator is not None and hist.has_changes() and hist.deleted != hist.added:
         raise TaskError(f"该任务的进度取自考核指标「{task.indicator.value}」的实时统计，"
                         "不能手工填写")
     if task.status == TaskStatus.done and task.done_on is None:

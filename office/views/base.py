@@ -5,16 +5,18 @@ permission naming, row scope on every path, bulk delete and the bookkeeping colu
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.actions import action as bulk_action
 from flask_appbuilder.baseviews import expose
 from flask_babel import lazy_gettext as _
+from sqlalchemy.orm.attributes import NO_VALUE
 from werkzeug.exceptions import NotFound
 
 from ..models import db
 from ..roles import METHOD_VERBS
-from ..security import ScopedInterface, in_scope
+from ..security import ScopedInterface, current_scope, in_scope
 from .grid import GridMixin
 from .history import HistoryMixin
 from .io import IoMixin
@@ -28,6 +30,57 @@ class InvalidPayload(Exception):
     def __init__(self, errors: dict[str, str]):
         super().__init__(errors)
         self.errors = errors
+
+
+class BureauColumns(Exception):
+    """A township or department user changed a column that, on their own row, is the bureau's
+    (``owner_edit_columns``). The message names the columns; ``errors`` has one per column."""
+
+    def __init__(self, message: str, errors: dict[str, str]):
+        super().__init__(message)
+        self.errors = errors
+
+
+def _blank(value):
+    return None if value == "" else value
+
+
+def changed_columns(item) -> set[str]:
+    """What a form, grid row or API payload changed on a loaded row, by the views' names: a
+    column's key, or a many-to-one relationship's name for it or its foreign key. Values set to
+    what they were (a form posts every field) are no change; "" counts as NULL."""
+    state = sa.inspect(item)
+    mapper = state.mapper
+    via = {}  # foreign key column -> its many-to-one relationship
+    for rel in mapper.relationships:
+        if not rel.uselist and len(rel.local_columns) == 1:
+            via[next(iter(rel.local_columns)).key] = rel
+    changed = set()
+    for attr in mapper.column_attrs:
+        hist = state.attrs[attr.key].history
+        if hist.has_changes() and [_blank(v) for v in hist.deleted] != [
+                _blank(v) for v in hist.added]:
+            rel = via.get(attr.key)
+            changed.add(rel.key if rel is not None else attr.key)
+    for fk, rel in via.items():
+        hist = state.attrs[rel.key].history
+        if not hist.has_changes() or rel.key in changed:
+            continue
+        # The relationship may never have been loaded (deleted is then empty): compare the
+        # row it now points at with the foreign key as stored.
+        new = hist.added[0] if hist.added else None
+        new_id = None if new is None else sa.inspect(new).identity
+        old_id = state.attrs[fk].loaded_value
+        if old_id is NO_VALUE:  # expired: load it (no autoflush here)
+            old_id = getattr(item, fk)
+        if new_id is None or tuple(new_id) != (old_id,):
+            changed.add(rel.key)
+    for rel in mapper.relationships:
+        if rel.uselist and state.attrs[rel.key].history.has_changes():
+            hist = state.attrs[rel.key].history
+            if {id(x) for x in hist.added} != {id(x) for x in hist.deleted}:
+                changed.add(rel.key)
+    return changed - set(BOOKKEEPING)
 
 
 def _messages(exc: Exception) -> dict[str, str] | str:
@@ -67,11 +120,57 @@ class ScopedMixin:
             db.session.rollback()
             abort(404)
 
+    # ---- what a township or department may change on a row of theirs
+    #
+    # `owner_edit_columns`: the columns a user bounded to a township or department may change
+    # on a row in their scope; the rest of the row is the bureau's (a task: the owner reports
+    # status and progress, the bureau sets its title, deadline and addressee). None: whatever
+    # the screen offers. Declared once on the view; the API generated from it copies it
+    # (registry.api_for), and every path that changes a row holds to it: the edit form, the
+    # grid and the API through pre_update, xlsx import likewise, the grid's editable cells
+    # and undoing a logged change through owner_may_change.
+    owner_edit_columns: list[str] | None = None
+    # A further rule for such a user's change, called with the row after the column check
+    # (raises ValueError with the clerk's message): a task mapped to an indicator takes no
+    # typed progress. Declared as staticmethod(function).
+    owner_edit_check = None
+
+    def _owner_bounded(self) -> bool:
+        return self.owner_edit_columns is not None and current_scope().restricted
+
+    def owner_may_change(self, column: str) -> bool:
+        """May the signed-in user change this column of a row in their scope?"""
+        return not self._owner_bounded() or column in self.owner_edit_columns
+
+    def _label(self, column: str) -> str:
+        return str(self.label_columns.get(column, column))
+
+    def _refuse_bureau_columns(self, item) -> None:
+        if not self._owner_bounded():
+            return
+        with db.session.no_autoflush:
+            forbidden = sorted(changed_columns(item) - set(self.owner_edit_columns))
+        if forbidden:
+            db.session.rollback()
+            allowed = "、".join(self._label(c) for c in self.owner_edit_columns)
+            names = "、".join(self._label(c) for c in forbidden)
+            raise BureauColumns(
+                f"乡镇（街道、场）和部门只能修改{allowed}；{names}由县住建局物业办调整，未保存",
+                {c: f"{self._label(c)}由县住建局物业办调整，您不能修改" for c in forbidden})
+        if self.owner_edit_check is not None:
+            try:
+                with db.session.no_autoflush:
+                    self.owner_edit_check(item)
+            except ValueError:
+                db.session.rollback()
+                raise
+
     def pre_add(self, item):
         self._ensure_in_scope(item)
 
     def pre_update(self, item):
         self._ensure_in_scope(item)
+        self._refuse_bureau_columns(item)
 
     def pre_delete(self, item):
         self._ensure_in_scope(item)
@@ -186,6 +285,9 @@ class OfficeModelRestApi(ScopedMixin, ModelRestApi):
             return super().put_headless(pk)
         except NotFound:
             return self.response_404()
+        except BureauColumns as exc:  # the row is theirs, those columns are not
+            db.session.rollback()
+            return self.response(403, message=exc.errors)
         except (InvalidPayload, ValueError) as exc:
             db.session.rollback()
             return self.response_422(message=_messages(exc))

@@ -105,6 +105,13 @@ class GridMixin:
             permission, self.class_permission_name
         )
 
+    def _grid_spec(self, col) -> dict:
+        spec = col.spec()
+        # a township/department user's own row: only the columns the view leaves to them
+        if spec["canUpdate"] and not self.owner_may_change(col.field):
+            spec["canUpdate"] = False
+        return spec
+
     def _grid_column(self, field: str):
         for col in self.grid_columns:
             if col.field == field:
@@ -119,7 +126,7 @@ class GridMixin:
         endpoint = self.__class__.__name__
         config = {
             "title": str(self.list_title or ""),
-            "columns": [c.spec() for c in self.grid_columns],
+            "columns": [self._grid_spec(c) for c in self.grid_columns],
             "canEdit": self._grid_may("edit"),
             "canAdd": self._grid_may("add"),
             "pageSize": self.grid_page_size,

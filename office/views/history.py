@@ -39,7 +39,8 @@ class HistoryMixin:
         if "can_edit" not in self.base_permissions or not self.appbuilder.sm.has_access(
                 "can_edit", self.class_permission_name):
             return set()
-        return set(self.edit_columns or [])
+        # a township/department user may not undo a change of a column that is the bureau's
+        return {c for c in self.edit_columns or [] if self.owner_may_change(c)}
 
     @expose("/history/<pk>")
     @has_access

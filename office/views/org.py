@@ -9,7 +9,7 @@ from flask import url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from ..models import ContactPoint, County, Department, DirectoryRevision, Township, db
+from ..models import ContactPoint, County, Department, DirectoryRevision, Township
 from ..roles import EDIT, READ
 from ..security import ScopedInterface, current_scope
 from ..services import directory
@@ -18,9 +18,6 @@ from .base import OfficeModelView
 from .governance import CompoundView
 from .loading import joined
 from .tasks import TaskView
-
-# The version history hook; its place is create_app, next to audit.install (idempotent).
-directory.install(db.session)
 
 
 class ContactPointView(OfficeModelView):

@@ -1,6 +1,7 @@
 """Registers an entity's screen and derives its REST API from the same declarations."""
 from __future__ import annotations
 
+import inspect
 import re
 
 from flask_babel import lazy_gettext
@@ -31,6 +32,9 @@ def api_for(view: type[OfficeModelView]) -> type[OfficeModelRestApi]:
         "order_columns": columns,
         "base_order": view.base_order,
         "base_permissions": view.base_permissions,
+        # what a township/department may change on its own row holds for the API too
+        "owner_edit_columns": view.owner_edit_columns,
+        "owner_edit_check": inspect.getattr_static(view, "owner_edit_check"),  # staticmethod
     }
     return type(f"{name}Api", (OfficeModelRestApi,), attrs)
 
