@@ -160,6 +160,18 @@ def child_capture(out: str, cells: str) -> dict:
 
     for name in ("write_string", "write_number", "write_formula", "write_blank"):
         setattr(Worksheet, name, recorder(name))
+
+    from office.services.xlsx_rows import EXCEL_EPOCH, StreamedSheet
+
+    append_row = StreamedSheet.append_row
+
+    def record_row(self, row, cells):  # the detail sheets' data rows (office/services/xlsx_rows)
+        cols = recorded.setdefault(self.name, {}).setdefault(row, {})
+        for col, value, _style in cells:
+            cols[col] = (value - EXCEL_EPOCH).days if type(value) is dt.date else value
+        return append_row(self, row, cells)
+
+    StreamedSheet.append_row = record_row
     result = child_build(out)
     sheets = {}
     for sheet, rows in recorded.items():

@@ -25,7 +25,8 @@ from .report_sheets import (
     SUMMARY,
     SheetSpec,
 )
-from .report_summary import BAD, EXCEL_EPOCH, FONT, GOOD, HEAD_ROWS, PENDING, SummaryMixin
+from .report_summary import BAD, FONT, GOOD, HEAD_ROWS, PENDING, SummaryMixin
+from .xlsx_rows import StreamedSheet
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,8 @@ class _Detail:
         self.ws, self.spec = ws, spec
         self.first = HEAD_ROWS + 1
         self.row = self.first
-        self.formats = [formats.get(f"cell_{c.kind}") for c in spec.cols]
-        self.date = formats["cell_date"]
+        self.styles = [ws.style(formats.get(f"cell_{c.kind}")) for c in spec.cols]
+        self.date = ws.style(formats["cell_date"])
         self.totals = []  # (col index, how, argument, running value)
         for i, col in enumerate(spec.cols):
             if col.total:
@@ -68,20 +69,14 @@ class _Detail:
                 self.totals.append([i, how, arg, 0])
 
     def add(self, values: list) -> None:
-        ws, r, formats, date = self.ws, self.row, self.formats, self.date
-        ws.write_number(r, 0, r - self.first + 1, formats[0])
+        r, styles, date = self.row, self.styles, self.date
+        cells = [(0, r - self.first + 1, styles[0])]
         c = 0
         for value in values:
             c += 1
-            if value is None:
-                continue
-            t = type(value)
-            if t is str:
-                ws.write_string(r, c, value, formats[c])
-            elif t is dt.date:
-                ws.write_number(r, c, (value - EXCEL_EPOCH).days, date)
-            else:
-                ws.write_number(r, c, value, formats[c])
+            if value is not None:
+                cells.append((c, value, date if type(value) is dt.date else styles[c]))
+        self.ws.append_row(r, cells)
         for total in self.totals:
             value = values[total[0] - 1]
             how = total[1]
@@ -109,7 +104,7 @@ class ReportWriter(SummaryMixin):
         })
         self.f = self._formats()
         self.sheets = {key: self.wb.add_worksheet(
-            SHEET_NAMES[key], worksheet_class=_InMemorySheet if key == SUMMARY else None)
+            SHEET_NAMES[key], worksheet_class=_InMemorySheet if key == SUMMARY else StreamedSheet)
             for key in SHEET_ORDER}
         self.details = {}
         for key, spec in DETAIL_SHEETS.items():
