@@ -686,3 +686,31 @@ def test_item_errors_for_rows_written_outside_the_forms(county):
     assert item_errors(two_owners) == {
         "township": "乡镇（街道、场）与部门须填写且只填写其中一个"}
     db.session.rollback()
+
+
+def test_edit_form_refuses_to_overwrite_a_newer_version(login, county):
+    """Two clerks open the same compound; the second to save gets a message, not a silent
+    overwrite of the first one's change."""
+    from tests.test_scope import parse_form
+
+    compound = county.a.compound
+    url = f"/compoundview/edit/{compound.id}"
+    first, second = login("admin"), login("bureau")
+    first_form = parse_form(_body(first.get(url))).values
+    second_form = parse_form(_body(second.get(url))).values
+    assert first_form["version"] == second_form["version"] == "1"
+
+    resp = first.post(url, data={**first_form, "households": "401"})
+    assert resp.status_code == 302
+    assert _fresh(Compound, compound.id).households == 401
+
+    resp = second.post(url, data={**second_form, "households": "999"}, follow_redirects=True)
+    assert "已被他人修改" in _body(resp) and "第 1 版" in _body(resp)
+    row = _fresh(Compound, compound.id)
+    assert row.households == 401 and row.version == 2
+
+    # reopened at the current version, the same change is saved
+    again = parse_form(_body(second.get(url))).values
+    assert again["version"] == "2"
+    assert second.post(url, data={**again, "households": "999"}).status_code == 302
+    assert _fresh(Compound, compound.id).households == 999

@@ -6,7 +6,7 @@ permission naming, row scope on every path, bulk delete and the bookkeeping colu
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request
+from flask import abort, flash, g, redirect, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.actions import action as bulk_action
 from flask_appbuilder.baseviews import expose
@@ -30,6 +30,10 @@ class InvalidPayload(Exception):
     def __init__(self, errors: dict[str, str]):
         super().__init__(errors)
         self.errors = errors
+
+
+class StaleEdit(Exception):
+    """The edit form was opened at an older version of the row."""
 
 
 class BureauColumns(Exception):
@@ -198,6 +202,24 @@ class OfficeModelView(
                 if self.get_action_permission_name(name) not in declared:
                     del self.actions[name]
             self.base_permissions = [p for p in self.base_permissions if p in declared]
+
+    # Two clerks with the same edit form open: the form carries the version it was opened at
+    # (validation.build_forms), and saving over a newer version is refused with a message
+    # instead of silently overwriting the other clerk's change (the grid and API check it too).
+    def process_form(self, form, is_created):
+        if not is_created and "version" in form:
+            g.office_opened_version = form.version.data
+            del form["version"]  # never populated onto the row
+        super().process_form(form, is_created)
+
+    def pre_update(self, item):
+        opened = g.pop("office_opened_version", None)
+        if opened and str(item.version) != opened:
+            db.session.rollback()
+            raise StaleEdit(_("保存失败：这条记录在您打开之后已被他人修改（您打开的是第 "
+                              "%(opened)s 版，现在是第 %(now)s 版）。请重新打开，核对后再修改。",
+                              opened=opened, now=item.version))
+        super().pre_update(item)
 
     # FAB loads the row through the read scope for show *and* edit; a liaison may read a
     # neighbour's directory row but not open its edit form.

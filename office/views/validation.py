@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 from flask_appbuilder.forms import GeneralModelConverter
+from wtforms import HiddenField
 from wtforms.validators import DataRequired, InputRequired, StopValidation
 
 from ..models import db
@@ -353,6 +354,10 @@ def build_forms(view) -> None:
                           view.add_form_query_rel_fields)
     view.edit_form = _form(view, conv, view.edit_columns, view.edit_form_extra_fields,
                            view.edit_form_query_rel_fields)
+    if "version" in view.datamodel.obj.__table__.columns:
+        # The version the clerk opened (rendered by the form's hidden_tag): see
+        # OfficeModelView.pre_update.
+        view.edit_form.version = HiddenField()
     view._office_validated_forms = True
 
 
