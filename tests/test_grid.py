@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -152,6 +153,172 @@ def test_keyset_and_deferred_join_give_the_same_pages(login, county):
             assert len(seen) <= 4
         ordered = one(client, page=1, size=100, sort=sort, dir=direction)["data"]
         assert [r["id"] for r in ordered[5:10]] == expected, sort
+
+
+# ---------------------------------------------------------------- deep pages
+
+
+def _tied_compounds(county, n=34):
+    """Rows with ties in every sort key: each name in both townships, households repeating,
+    kinds alternating, some built years unknown (NULL)."""
+    kinds = [CompoundKind.commercial, CompoundKind.old, CompoundKind.mixed]
+    db.session.add_all([
+        Compound(township=county.a.township if i % 2 else county.b.township,
+                 name=f"深页小区{i // 2:02d}", kind=kinds[i % 3], households=(i % 4) * 100,
+                 built_year=None if i % 5 == 0 else 2000 + i % 7,
+                 management_mode=county.a.compound.management_mode)
+        for i in range(n)])
+    db.session.commit()
+
+
+def _ids(body):
+    return [r["id"] for r in body["data"]]
+
+
+def _anchors(body, page):
+    """What the browser sends back from the page it shows (static/grid/grid.js)."""
+    out = {"from": page}
+    if body["cursor"] is not None:
+        out["after"] = json.dumps(body["cursor"], ensure_ascii=False)
+    if body["first"] is not None:
+        out["before"] = json.dumps(body["first"], ensure_ascii=False)
+    return out
+
+
+DEEP_CASES = [
+    {"sort": "name", "dir": "asc"},  # the default order: ix_compound_name
+    {"sort": "name", "dir": "desc"},
+    {"sort": "households", "dir": "desc"},  # ties broken by id: ix_compound_households
+    {"sort": "id", "dir": "asc"},
+    {"sort": "kind", "dir": "asc"},  # an enum
+    {"sort": "township", "dir": "asc"},  # a related row's label: no keyset, OFFSET only
+    {"sort": "built_year", "dir": "desc"},  # nullable: no keyset, OFFSET only
+    {"sort": "households", "dir": "asc", "f_kind": "commercial"},
+    {"sort": "name", "dir": "asc", "f_households_min": "100", "f_households_max": "200"},
+    {"sort": "name", "dir": "desc", "q": "深页"},  # search
+    {"sort": "id", "dir": "desc", "q": "深页小区"},  # search by id order: FTS drives on SQLite
+]
+
+
+@pytest.mark.parametrize("user", ["bureau", "town_a"])
+def test_deep_pages_equal_the_naive_offset_query(login, county, user):
+    """Every page, read cold (OFFSET through the late row lookup) or reached by a jump of up
+    to 3 pages either way from a page shown (keyset from its edge rows), is exactly that
+    slice of the whole ordered result - for several sorts, filters, a search and a row
+    scope."""
+    _tied_compounds(county)
+    client = login(user)
+    scope = [Compound.township_id == county.a.township.id] if user == "town_a" else []
+    naive = {  # the plain query, OFFSET and all, as a reference for the default orders
+        ("name", "asc"): [Compound.name, Compound.id],
+        ("households", "desc"): [Compound.households.desc(), Compound.id.desc()],
+    }
+    size = 3
+    for params in DEEP_CASES:
+        everything = _ids(one(client, page=1, size=500, **params))
+        order = naive.get((params["sort"], params["dir"])) if len(params) == 2 else None
+        if order is not None:
+            assert everything == list(db.session.scalars(
+                sa.select(Compound.id).where(*scope).order_by(*order))), params
+        pages = -(-len(everything) // size)
+        assert pages >= 3, (params, len(everything))
+        shown = {}
+        for page in range(1, pages + 1):
+            body = one(client, page=page, size=size, **params)
+            assert _ids(body) == everything[(page - 1) * size:page * size], (params, page)
+            assert body["has_more"] == (page < pages), (params, page)
+            shown[page] = body
+            if order is not None and page > 1:
+                stmt = sa.select(Compound.id).where(*scope).order_by(*order)
+                assert _ids(body) == list(db.session.scalars(
+                    stmt.offset((page - 1) * size).limit(size))), (params, page)
+        for origin, body in shown.items():
+            for page in range(max(1, origin - 3), min(pages, origin + 3) + 1):
+                if page == origin:
+                    continue
+                jumped = one(client, page=page, size=size, **params, **_anchors(body, origin))
+                assert _ids(jumped) == everything[(page - 1) * size:page * size], (
+                    params, origin, page)
+                assert jumped["has_more"] == (page < pages), (params, origin, page)
+    for bad in ({"from": "x"}, {"from": "0"}, {"before": "[1]"}):
+        assert client.get(DATA, query_string={"page": 2, **bad}).status_code == 400, bad
+
+
+@contextlib.contextmanager
+def statements_with_params():
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        seen.append((statement, params))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _plan(statement, params) -> str:
+    """The plan of a captured statement. PostgreSQL, on a table of a few rows, would rather
+    read it whole and sort: costs of a big table are what the index has to serve, so scans
+    and sorts that are not index scans are priced out."""
+    with db.engine.connect() as conn:
+        if IS_POSTGRES:
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort",
+                            "enable_incremental_sort"):
+                conn.exec_driver_sql(f"SET LOCAL {setting} = off")
+            rows = conn.exec_driver_sql("EXPLAIN " + statement, params).all()
+            plan = "\n".join(r[0] for r in rows)
+        else:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
+            plan = "\n".join(r[-1] for r in rows)
+        conn.rollback()
+    return plan
+
+
+@pytest.mark.parametrize("user,params,index", [
+    ("bureau", {}, "ix_compound_name"),  # the default order, name
+    ("bureau", {"sort": "households", "dir": "desc"}, "ix_compound_households"),
+    # a township clerk's default order: (township_id, name, id); on SQLite the unique
+    # (township_id, name) index, which ends with the rowid
+    ("town_a", {}, "page_compound_township_name" if IS_POSTGRES else "sqlite_autoindex"),
+])
+def test_deep_page_is_an_index_only_late_row_lookup(login, county, user, params, index):
+    add_compounds(county, 30)
+    add_compounds(county, 4, township=county.b.township, prefix="东山小区")
+    client = login(user)
+    everything = _ids(one(client, page=1, size=100, **params))
+    assert len(everything) >= 31
+    with statements_with_params() as seen:
+        shown = one(client, page=5, size=4, **params)
+    selects = [(s, p) for s, p in seen if "FROM compound" in s]
+    assert len(seen) <= 4 and len(selects) == 1, seen
+    statement, bound = selects[0]
+    assert "count(" not in statement.lower()
+    # OFFSET over the ids (and sort key) alone; the page's rows are joined to those
+    assert re.search(r"JOIN \(SELECT (compound\.\w+ AS sort_key, )?compound\.id AS id\s+"
+                     r"FROM compound\b", statement), statement
+    assert statement.count("OFFSET") == 1
+    plan = _plan(statement, bound)
+    if IS_POSTGRES:
+        assert re.search(rf"Index Only Scan (Backward )?using {index}\b", plan), plan
+    else:
+        assert f"COVERING INDEX {index}" in plan, plan
+    assert _ids(shown) == everything[16:20]
+
+    # two pages on and two back from the page shown: keyset from its last / first row, one
+    # page skipped, through the same index
+    key = params.get("sort", "name")
+    later = ">" if params.get("dir", "asc") == "asc" else "<"
+    earlier = "<" if later == ">" else ">"
+    for page, sign, expected in ((7, later, everything[24:28]), (3, earlier, everything[8:12])):
+        with statements_with_params() as seen:
+            jumped = one(client, page=page, size=4, **params, **_anchors(shown, 5))
+        assert len(seen) <= 4, seen
+        statement, bound = next((s, p) for s, p in seen if "FROM compound" in s)
+        assert f"(compound.{key}, compound.id) {sign}" in statement, statement
+        assert index in _plan(statement, bound)
+        assert _ids(jumped) == expected, page
 
 
 def test_header_filters(login, county):

@@ -30,7 +30,8 @@ class Compound(VersionedMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("township_id", "name"),
         sa.CheckConstraint("households >= 0", name="households_nonneg"),
-        sa.Index("ix_compound_households", "households"),
+        # the grid's order by households and its deep pages (index-only on PostgreSQL)
+        sa.Index("ix_compound_households", "households", "id"),
         # the list's default order (CompoundView.base_order) and its deep pages
         sa.Index("ix_compound_name", "name", "id"),
     )

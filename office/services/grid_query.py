@@ -3,10 +3,17 @@
 * Scope: the view's own data interface builds the base query (``ScopedInterface`` adds the
   user's row scope; the view's ``base_filters`` apply as on every FAB screen).
 * No count: ``size + 1`` rows are fetched; the extra one only says a next page exists.
-* Deep pages: going to the next page the browser sends the last row's sort key and id
-  (keyset: ``WHERE (key, id) > (:key, :id)``, served by the sort column's index); jumping to
-  page N selects the ids with OFFSET alone (a narrow index scan) and joins the rows to them
-  (deferred join), so only one page of wide rows is ever read.
+* Deep pages from a known position (keyset): the browser sends the page it shows (``from``)
+  with the sort key and id of that page's last row (``after``) and first row (``before``).
+  The next page is ``WHERE (key, id) > (:key, :id)``; a jump of k pages forward skips
+  (k - 1) pages after that row, a jump backward walks the index the other way from the first
+  row — all served by the sort column's (key, id) index, so the cost follows the distance
+  jumped, not the depth. ``after`` alone (older browsers) means the page after it.
+* Deep pages from nowhere (a typed URL, a sort with no keyset): OFFSET, but over the ids and
+  sort key alone (an index-only scan of the narrowest index that gives the order), and only
+  that page's rows are then read and joined (deferred join, "late row lookup"). OFFSET still
+  walks every entry it skips (B-trees keep no counts): a cold jump to row 100,000 of the
+  compounds costs ~2 ms on SQLite, ~7 ms on PostgreSQL.
 * Related rows shown in the grid are joined in the same statement (no N+1).
 
 The HTML list page (GridMixin.lean list) uses ``page_query`` with FAB's own filters.
@@ -40,7 +47,9 @@ class GridRequest:
     direction: str = "asc"
     filters: list = field(default_factory=list)  # [(GridColumn, op, value)]
     q: str = ""
-    after: tuple | None = None  # (sort value, id) of the previous page's last row
+    after: tuple | None = None  # (sort value, id) of the last row of page `origin`
+    before: tuple | None = None  # (sort value, id) of the first row of page `origin`
+    origin: int | None = None  # the page the browser shows, whose edge rows these are
 
 
 # ---------------------------------------------------------------- request parsing
@@ -99,13 +108,28 @@ def parse_request(args, columns: list[GridColumn], default_size: int,
         if col.kind in (TEXT, LONGTEXT):
             op = "contains"
         req.filters.append((col, op, raw if op == "contains" else _parse_value(col, raw)))
-    if args.get("after"):
+    req.after = _parse_cursor(args.get("after"))
+    req.before = _parse_cursor(args.get("before"))
+    if args.get("from"):
         try:
-            value, last_id = json.loads(args["after"])
-            req.after = (value, int(last_id))
-        except (ValueError, TypeError):
+            req.origin = int(args["from"])
+        except ValueError:
             raise BadRequest("翻页游标无效") from None
+        if req.origin < 1:
+            raise BadRequest("翻页游标无效")
+    elif req.after:
+        req.origin = req.page - 1  # `after` alone: the page after the cursor's
     return req
+
+
+def _parse_cursor(raw):
+    if not raw:
+        return None
+    try:
+        value, last_id = json.loads(raw)
+        return (value, int(last_id))
+    except (ValueError, TypeError):
+        raise BadRequest("翻页游标无效") from None
 
 
 # ---------------------------------------------------------------- statement building
@@ -127,8 +151,11 @@ def _entity_query(view):
                                         view._base_filters)
 
 
-def _ids_only(query, model):
-    query = query.with_entities(model.id)
+def _ids_only(query, model, *first):
+    """The query reduced to the row ids, after ``first`` (the sort key): selecting the
+    columns of a (key, id) index in its order, an index-only scan passes its entries on as
+    they are instead of projecting each one it skips (PostgreSQL: ~20% off a deep OFFSET)."""
+    query = query.with_entities(*first, model.id)
     query._with_options = ()  # loader options (joined-load base filters) mean nothing here
     return query
 
@@ -161,17 +188,59 @@ def _cursor_value(key: SortKey, raw):
         raise BadRequest("翻页游标无效") from None
 
 
-def _order(key: SortKey, model, direction: str, id_col=None):
+def _order(key: SortKey, model, direction: str, id_col=None, key_expr=None):
     fn = sa.desc if direction == "desc" else sa.asc
     id_col = model.id if id_col is None else id_col
     if key.expr is model.id:
         return [fn(id_col)]
-    return [fn(key.expr), fn(id_col)]
+    return [fn(key.expr if key_expr is None else key_expr), fn(id_col)]
 
 
 def fk_loads(model, columns):
     """joinedload options for the many-to-one relations shown."""
     return [joinedload(getattr(model, c.field)) for c in columns if c.kind == FK]
+
+
+@dataclass
+class Seek:
+    """Where a page starts: ``skip`` rows past ``cmp`` (None: from the first row), walking
+    the order backward when ``backward`` (then the page is the ``size`` rows before)."""
+
+    cmp: object | None
+    skip: int
+    backward: bool = False
+
+
+def _past(key: SortKey, model, cursor, later: bool, id_col):
+    """Rows after (``later``) or before the cursor's row, in ascending (key, id) terms."""
+    last_id = cursor[1]
+    if key.expr is model.id:
+        left, right = id_col, last_id
+    else:
+        left = sa.tuple_(key.expr, id_col)
+        # typed as the column (an enum member binds as its name, a date as a date)
+        right = sa.tuple_(sa.literal(_cursor_value(key, cursor[0]), key.expr.type), last_id)
+    return left > right if later else left < right
+
+
+def plan_seek(key: SortKey, model, req: GridRequest, id_col=None) -> Seek:
+    """The cheapest correct start for the requested page: from the first row (OFFSET) or
+    from an edge row of the page the browser shows (keyset, then OFFSET of the pages
+    between). Ties go to OFFSET from the first row (page 1 is always read from the top)."""
+    id_col = model.id if id_col is None else id_col
+    best = Seek(None, (req.page - 1) * req.size)
+    if not key.keyset or req.origin is None:
+        return best
+    desc = req.direction == "desc"
+    if req.after and req.page > req.origin:
+        skip = (req.page - req.origin - 1) * req.size
+        if skip < best.skip:
+            best = Seek(_past(key, model, req.after, not desc, id_col), skip)
+    if req.before and req.page < req.origin:
+        skip = (req.origin - req.page - 1) * req.size
+        if skip < best.skip:
+            best = Seek(_past(key, model, req.before, desc, id_col), skip, backward=True)
+    return best
 
 
 def fetch_page(view, columns: list[GridColumn], req: GridRequest) -> tuple[list, bool]:
@@ -184,8 +253,6 @@ def fetch_page(view, columns: list[GridColumn], req: GridRequest) -> tuple[list,
     search = grid_search.build(model, columns, view.search_columns, req.q, dialect)
     key = _sort_key(model, columns, req)
     loads = fk_loads(model, columns)
-    limit = req.size + 1
-    offset = (req.page - 1) * req.size
 
     # SQLite, ordered by id, searching indexed text: the FTS index drives, in rowid order.
     if search is not None and search.fts_table and key.expr is model.id:
@@ -194,45 +261,57 @@ def fetch_page(view, columns: list[GridColumn], req: GridRequest) -> tuple[list,
             sa.text(f"{search.fts_table} MATCH :fts_q").bindparams(fts_q=search.fts_match),
             search.clause,
         )
-        order = _order(key, model, req.direction, id_col=fts.c.rowid)
-        if req.after:
-            cmp = fts.c.rowid < req.after[1] if req.direction == "desc" else \
-                fts.c.rowid > req.after[1]
-            query = query.filter(cmp)
-            offset = 0
-        rows = query.options(*loads).order_by(*order).offset(offset or None).limit(limit).all()
-        return rows[: req.size], len(rows) > req.size
+        seek = plan_seek(key, model, req, id_col=fts.c.rowid)
+        direction = _walk(req.direction, seek.backward)
+        if seek.cmp is not None:
+            query = query.filter(seek.cmp)
+        rows = (query.options(*loads).order_by(*_order(key, model, direction, fts.c.rowid))
+                .offset(seek.skip or None).limit(_limit(req, seek)).all())
+        return _page(rows, req, seek)
 
     if search is not None:
         query = query.filter(search.clause)
     if key.join is not None:
         query = query.outerjoin(key.join[0], key.join[1])
-    order = _order(key, model, req.direction)
+    seek = plan_seek(key, model, req)
+    direction = _walk(req.direction, seek.backward)
+    if seek.cmp is not None:
+        query = query.filter(seek.cmp)
+    limit = _limit(req, seek)
 
-    if req.after and key.keyset:
-        value = _cursor_value(key, req.after[0])
-        if key.expr is model.id:
-            cmp = (model.id < req.after[1]) if req.direction == "desc" else \
-                (model.id > req.after[1])
-        else:
-            pair, given = sa.tuple_(key.expr, model.id), sa.tuple_(value, req.after[1])
-            cmp = pair < given if req.direction == "desc" else pair > given
-        rows = query.filter(cmp).options(*loads).order_by(*order).limit(limit).all()
-        return rows[: req.size], len(rows) > req.size
+    if seek.skip == 0:
+        rows = query.options(*loads).order_by(*_order(key, model, direction)).limit(limit).all()
+        return _page(rows, req, seek)
 
-    if offset == 0:
-        rows = query.options(*loads).order_by(*order).limit(limit).all()
-        return rows[: req.size], len(rows) > req.size
+    # Late row lookup: the page's ids (and sort key) from the narrowest index, with the
+    # OFFSET; then the page's rows only, with their related rows, in the requested order.
+    extra = [] if key.expr is model.id else [key.expr.label("sort_key")]
+    ids = (_ids_only(query, model, *extra).order_by(*_order(key, model, direction))
+           .offset(seek.skip).limit(limit).subquery("page"))
+    order = _order(key, model, req.direction, id_col=ids.c.id,
+                   key_expr=ids.c.sort_key if extra else None)
+    rows = (db.session.query(model).join(ids, ids.c.id == model.id).options(*loads)
+            .order_by(*order).all())
+    if seek.backward:
+        return rows, True  # already in the page's order (the outer ORDER BY)
+    return rows[: req.size], len(rows) > req.size
 
-    # Deferred join: the page's ids from the narrowest index, then those rows only.
-    ids = _ids_only(query, model).order_by(*order).offset(offset).limit(limit).subquery("page")
-    outer = db.session.query(model).join(ids, ids.c.id == model.id)
-    if key.join is not None:
-        alias = aliased(key.col.related)
-        outer = outer.outerjoin(alias, alias.id == key.col.column)
-        order = _order(SortKey(getattr(alias, key.col.label_column), None, False, key.col),
-                       model, req.direction)
-    rows = outer.options(*loads).order_by(*order).all()
+
+def _walk(direction: str, backward: bool) -> str:
+    if not backward:
+        return direction
+    return "asc" if direction == "desc" else "desc"
+
+
+def _limit(req: GridRequest, seek: Seek) -> int:
+    # forward: one row more than a page says whether another follows; backward: the row
+    # the browser's page starts with follows, by construction
+    return req.size if seek.backward else req.size + 1
+
+
+def _page(rows: list, req: GridRequest, seek: Seek) -> tuple[list, bool]:
+    if seek.backward:
+        return rows[::-1], True
     return rows[: req.size], len(rows) > req.size
 
 

@@ -152,12 +152,16 @@ class GridMixin:
             rows, has_more = grid_query.fetch_page(self, columns, req)
         except grid_query.BadRequest as exc:
             return jsonify(message=str(exc)), 400
+        # the page's edge rows: the browser sends them back with its next request
+        # (from=<this page>, after=<cursor>, before=<first>) to jump from here by keyset
         cursor = grid_query.cursor_of(columns, req, rows[-1]) if rows and has_more else None
+        first = grid_query.cursor_of(columns, req, rows[0]) if rows and req.page > 1 else None
         return jsonify(
             data=[row_json(columns, item) for item in rows],
             last_page=req.page + 1 if has_more else req.page,
             has_more=has_more,
             cursor=cursor,
+            first=first,
         )
 
     @expose("/grid/options/<field>")

@@ -230,3 +230,39 @@ def test_bulk_set_one_column_on_selected_rows(page_as, county):
     for compound_id in [county.a.compound.id] + [r.id for r in rows]:
         assert fresh(compound_id).kind == CompoundKind.old
     assert not page.js_errors, page.js_errors
+
+
+def test_page_buttons_jump_by_keyset_from_the_page_shown(page_as, county):
+    """Next, the numbered buttons and previous send the page shown and its edge rows' keys
+    (from / after / before): the server seeks from there instead of counting from the top."""
+    more_compounds(county, *[f"翻页小区{i:03d}" for i in range(160)])  # 162 rows: 4 pages
+    page = page_as("bureau")
+    open_grid(page)
+    names = "() => window.officeGrid.getData().map(r => r.name)"
+    requests = ("p => performance.getEntriesByType('resource').map(e => e.name)"
+                ".filter(n => n.includes('/grid/data') && n.includes('page=' + p + '&'))")
+
+    def go(button, number):
+        before = len(page.evaluate(requests, number))
+        page.click(f'.tabulator-page[data-page="{button}"]')
+        page.wait_for_function(f"p => ({requests})(p).length > {before}", arg=number)
+        page.wait_for_function(f"() => window.officeGrid.getPage() === {number}")
+        page.wait_for_load_state("networkidle")
+        return page.evaluate(requests, number)[-1]
+
+    everything = sorted([f"翻页小区{i:03d}" for i in range(160)] + ["幸福花园A", "幸福花园B"])
+    go("next", 2)
+    url = go("next", 3)
+    assert "from=2" in url and "after=" in url and "before=" in url
+    assert page.evaluate(names) == everything[100:150]
+    go("next", 4)
+    assert page.evaluate(names) == everything[150:162]
+    url = go(2, 2)  # a numbered button, two pages back: one page skipped before page 4's first
+    assert "from=4" in url and "before=" in url
+    assert page.evaluate(names) == everything[50:100]
+    url = go("next", 3)
+    assert page.evaluate(names) == everything[100:150]
+    url = go("prev", 2)
+    assert "from=3" in url and "before=" in url
+    assert page.evaluate(names) == everything[50:100]
+    assert not page.js_errors, page.js_errors

@@ -18,7 +18,7 @@
   var newSeq = 0;
   var undoToken = null;
   var searchTerm = "";
-  var lastPage = {sig: null, page: 0, cursor: null};
+  var lastPage = {sig: null, page: 0, cursor: null, first: null};
   var statusEl = document.getElementById("grid-status");
 
   // ------------------------------------------------------------------ helpers
@@ -304,9 +304,14 @@
     var qs = querySignature(params);
     var sig = qs.toString();
     qs.set("page", params.page);
-    // next page of the same query: hand the server the last row's key (keyset paging)
-    if (lastPage.sig === sig && params.page === lastPage.page + 1 && lastPage.cursor) {
-      qs.set("after", JSON.stringify(lastPage.cursor));
+    // another page of the same query: hand the server the page shown and the keys of its
+    // last and first rows, so it seeks from there (keyset) instead of counting rows from the
+    // top; the server falls back to OFFSET when that is shorter or the sort has no keyset
+    if (lastPage.sig === sig && params.page !== 1 && params.page !== lastPage.page &&
+        (lastPage.cursor || lastPage.first)) {
+      qs.set("from", lastPage.page);
+      if (lastPage.cursor) { qs.set("after", JSON.stringify(lastPage.cursor)); }
+      if (lastPage.first) { qs.set("before", JSON.stringify(lastPage.first)); }
     }
     return fetch(url + "?" + qs.toString(), {credentials: "same-origin",
                                              headers: {"Accept": "application/json"}})
@@ -317,7 +322,8 @@
         });
       })
       .then(function (body) {
-        lastPage = {sig: sig, page: params.page, cursor: body.cursor};
+        lastPage = {sig: sig, page: params.page, cursor: body.cursor,
+                    first: body.first};
         body.data.forEach(function (row) {
           Object.keys(row._labels || {}).forEach(function (f) { remember(f, row[f], row._labels[f]); });
         });
