@@ -1,35 +1,40 @@
 """`make bench` = `python -m bench`: every benchmark, with its figures and targets.
 
-    python -m bench              # grid/list (200,000 compounds) and Excel export/import
-    python -m bench --smoke      # small sizes, for CI
-    python -m bench grid [--pg URL|none] [--compounds N] [--repeat N] [--fresh]
-    python -m bench io [...]     # bench/io.py's own options
+    python -m bench                  # all of them, 200,000 compounds, SQLite and PostgreSQL
+    python -m bench --smoke          # every benchmark at a small size (minutes, not an hour)
+    python -m bench grid [...]       # one of them, with its own options (--help):
+                                     #   grid, io, dashboard, report, seed
+
+    grid       grid data / list page against vanilla FAB (issue 3)       bench/grid.py
+    io         xlsx export against bare xlsxwriter, 10,000-row import    bench/io.py
+    dashboard  the dashboard's data from snapshots (issue 4)             bench/dashboard.py
+    report     the return against bare xlsxwriter; 1 vs 2 rq workers     bench/report.py
+    seed       seed-demo --compounds 200000 on SQLite < 120 s (issue 2)  bench/seed.py
 
 Exit status 1 when a target is missed (see each module's docstring for its targets).
 """
 from __future__ import annotations
 
+import importlib
 import sys
+
+BENCHES = ("seed", "grid", "io", "dashboard", "report")
+# `python -m bench --smoke`: each benchmark's own small size.
+SMOKE = {"io": ["--export-rows", "2000", "--import-rows", "500"]}
 
 
 def main(argv: list[str]) -> int:
-    what = argv[0] if argv and argv[0] in ("grid", "io") else "all"
-    rest = argv[1:] if what != "all" else argv
+    if argv and argv[0] in BENCHES:
+        chosen, rest = [argv[0]], argv[1:]
+    else:
+        chosen, rest = list(BENCHES), argv
     ok = True
-    if what in ("all", "grid"):
-        from bench import grid
-
-        ok &= bool(grid.run(rest).get("ok"))
-    if what in ("all", "io"):
-        try:
-            from bench import io as io_bench
-        except ImportError:
-            io_bench = None
-        if io_bench is not None:
-            io_args = rest if what == "io" else (
-                ["--export-rows", "2000", "--import-rows", "500"] if "--smoke" in rest else [])
-            result = io_bench.run(io_args) or {}
-            ok &= result.get("ok", True) is not False
+    for name in chosen:
+        module = importlib.import_module(f"bench.{name}")
+        args = rest if len(chosen) == 1 or "--smoke" not in rest else SMOKE.get(name, ["--smoke"])
+        print(f"\n######## bench {name} {' '.join(args)}", flush=True)
+        result = module.run(args) or {}
+        ok &= result.get("ok", True) is not False
     return 0 if ok else 1
 
 

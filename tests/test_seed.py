@@ -46,7 +46,7 @@ from office.models import (
     db,
 )
 from office.services.seed import seed_demo
-from tests.conftest import _truncate_business_tables, count
+from tests.conftest import IS_POSTGRES, _truncate_business_tables, count
 
 AS_OF = dt.date(2020, 10, 15)
 FRAMEWORK_TABLES = {"alembic_version"}
@@ -342,3 +342,128 @@ def test_every_indicator_strictly_between_0_and_100(demo):
         assert rate.denominator and 0 < rate.percent < 100, (key, rate)
     assert 50 <= rates["committee_coverage"].percent <= 70
     assert Counter(r.percent > 0 for r in rates.values())[True] == 7
+
+
+# --- the compound search index after the bulk load ------------------------------------------
+# On SQLite the seeder drops the FTS5 index's triggers, fills the index in one statement and
+# creates the triggers again (office/services/grid_search_ddl.py); on PostgreSQL the pg_trgm
+# indexes follow the COPY. Either way the grid's search must find exactly the seeded rows and
+# keep following later edits.
+
+def _grid_client(app):
+    from office.services.users import create_user
+    from tests.conftest import PASSWORD
+
+    create_user("seed_clerk", "BureauClerk", PASSWORD)
+    client = app.test_client()
+    resp = client.post("/login/", data={"username": "seed_clerk", "password": PASSWORD})
+    assert resp.status_code == 302
+
+    def search(term: str) -> set[int]:
+        resp = client.get("/compoundview/grid/data", query_string={"q": term, "size": 500})
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        body = resp.get_json()
+        assert not body["has_more"]
+        return {row["id"] for row in body["data"]}
+
+    return search
+
+
+def _containing(term: str) -> set[int]:
+    """Compounds whose search columns contain ``term``, computed in Python."""
+    return {c.id for c in db.session.scalars(sa.select(Compound))
+            if any(term in (text or "") for text in (
+                c.name, c.community, c.address, c.township.name,
+                c.company.name if c.company else None))}
+
+
+def _fts_ids(term: str) -> set[int] | None:
+    """SQLite: the rows the FTS5 table itself answers for ``term`` (None on PostgreSQL)."""
+    from office.services.grid_search import fts_match
+
+    if IS_POSTGRES:
+        return None
+    return set(db.session.scalars(sa.text(
+        "SELECT rowid FROM fts_compound WHERE fts_compound MATCH :m"), {"m": fts_match(term)}))
+
+
+def _search_triggers() -> dict[str, str]:
+    return dict(db.session.execute(sa.text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'compound'")
+    ).all())
+
+
+def test_search_finds_seeded_compounds_and_follows_later_edits(app, empty):
+    from office.services import grid_search_ddl
+
+    seed_demo(compounds=150, seed=8)
+    search = _grid_client(app)
+    garden = _containing("花园")
+    assert len(garden) >= 15
+    assert search("花园") == garden  # 2 characters: the bigram column
+    name = db.session.scalar(sa.select(Compound.name).where(Compound.name.like("%花园%"))
+                             .order_by(Compound.id))
+    assert search(name) == _containing(name)  # 3+ characters: trigrams
+    if not IS_POSTGRES:
+        indexed = {c.id for c in db.session.scalars(sa.select(Compound))
+                   if any("花园" in (t or "") for t in (c.name, c.community, c.address))}
+        assert _fts_ids("花园") == indexed  # the FTS table itself holds the seeded rows
+        # The triggers are back, exactly as the migration created them.
+        assert sorted(_search_triggers().values()) == sorted(
+            grid_search_ddl.triggers("compound"))
+
+    # Later inserts, updates and deletes are still indexed (by the triggers on SQLite).
+    township = db.session.scalar(sa.select(Township).order_by(Township.id))
+    added = Compound(township=township, name="翠湖花园新苑", kind=CompoundKind.commercial,
+                     households=120, management_mode=ManagementMode.none)
+    db.session.add(added)
+    renamed = db.session.get(Compound, min(garden))
+    renamed.name, renamed.community, renamed.address = "青松名邸", "青松社区", "青松路1号"
+    db.session.commit()
+    garden = (garden | {added.id}) - {renamed.id}
+    assert search("花园") == garden == _containing("花园")
+    assert search("翠湖花园新") == {added.id}
+    assert search("青松名邸") == {renamed.id}
+    if not IS_POSTGRES:
+        assert _fts_ids("翠湖花园新") == {added.id} and _fts_ids("青松名邸") == {renamed.id}
+    db.session.delete(added)
+    db.session.commit()
+    assert search("翠湖花园新") == set() and search("花园") == garden - {added.id}
+    if not IS_POSTGRES:
+        assert _fts_ids("翠湖花园新") == set()
+
+
+@pytest.mark.parametrize("failure", ["exception", "refused row"])
+def test_failed_seeding_keeps_the_search_index(app, empty, monkeypatch, failure):
+    """A failure after compounds were written - an exception, or a row the database refuses
+    (on SQLite INSERT OR ROLLBACK ends the transaction itself) - leaves no rows, and the
+    search index's triggers as they were."""
+    import office.services.seed as seed
+
+    triggers_before = None if IS_POSTGRES else _search_triggers()
+    assert triggers_before is None or len(triggers_before) == 3
+    real = seed.build_compounds
+
+    def broken(sink, *args, **kwargs):
+        real(sink, *args, **kwargs)
+        first = sink.rows["compound"][0]
+        sink.flush()  # the compounds are in the table when it fails
+        assert count(Compound) == 12
+        if failure == "exception":
+            raise RuntimeError("boom")
+        sink.add("compound", (sink.ids("compound")(), *first[1:]))  # same township and name
+        sink.flush()
+
+    monkeypatch.setattr(seed, "build_compounds", broken)
+    # A refused row: SQLAlchemy's IntegrityError on SQLite, psycopg2's from COPY on PostgreSQL.
+    with pytest.raises(Exception, match="boom" if failure == "exception" else "(?i)unique"):
+        seed.seed_demo(compounds=12)
+    db.session.rollback()
+    assert count(County) == 0 and count(Compound) == 0
+    if not IS_POSTGRES:
+        assert _search_triggers() == triggers_before
+        assert _fts_ids("社区") == set()
+    monkeypatch.undo()
+    seed.seed_demo(compounds=12, seed=4)
+    search = _grid_client(app)
+    assert search("社区") == _containing("社区") and _containing("社区")

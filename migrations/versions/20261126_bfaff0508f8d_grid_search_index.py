@@ -12,8 +12,10 @@ alone, so OFFSET over id order walks a small index instead of the whole table (P
 primary key index already is one).
 
 The fts_* and page_* objects live outside the ORM metadata: office.services.grid_search
-(include_name / include_object) keeps autogenerate from proposing to drop it. The SQL text
-of the indexed expression must stay identical to grid_search.text_sql().
+(include_name / include_object) keeps autogenerate from proposing to drop it. The indexed
+expression is grid_search.text_sql(); the SQLite DDL (FTS5 table, triggers, fill) is
+office.services.grid_search_ddl, which the demo seeder also uses to drop and recreate the
+triggers around its bulk load (change it only with a new migration, see there).
 
 Revision ID: bfaff0508f8d
 Revises: f416882e6500
@@ -21,18 +23,19 @@ Create Date: 2026-11-26 15:00:00
 """
 from alembic import op
 
+from office.services import grid_search_ddl as ddl
+from office.services.grid_search import text_sql
+
 revision = "bfaff0508f8d"
 down_revision = "f416882e6500"
 branch_labels = None
 depends_on = None
 
 TABLE = "compound"
-COLUMNS = ("name", "community", "address")
-SEQ_MAX = 512  # longer than name + community + address together (80 + 50 + 200 + 2)
 
 
-def _text(prefix: str = "") -> str:
-    return "(" + " || ' ' || ".join(f"coalesce({prefix}{c}, '')" for c in COLUMNS) + ")"
+def _text() -> str:
+    return text_sql(TABLE, qualify=False)
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -64,48 +67,16 @@ def _downgrade_postgresql():
 # ---------------------------------------------------------------- SQLite
 
 
-def _grams(text: str) -> str:
-    return (f"(SELECT ' ' || coalesce(group_concat(substr({text}, n, 2), ' '), '') || ' ' "
-            f"FROM fts_seq WHERE n < length({text}))")
-
-
-def _row(prefix: str) -> tuple[str, str]:
-    text = _text(prefix)
-    return text, _grams(text)
-
-
 def _upgrade_sqlite():
-    op.execute("CREATE TABLE IF NOT EXISTS fts_seq (n INTEGER PRIMARY KEY)")
-    op.execute(
-        "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < "
-        f"{SEQ_MAX}) INSERT OR IGNORE INTO fts_seq (n) SELECT n FROM s"
-    )
-    op.execute(
-        f"CREATE VIRTUAL TABLE fts_{TABLE} USING fts5("
-        "t, g, tokenize = 'trigram', detail = 'none', content = '')"
-    )
-    new_t, new_g = _row("new.")
-    old_t, old_g = _row("old.")
-    insert = f"INSERT INTO fts_{TABLE} (rowid, t, g) VALUES (new.id, {new_t}, {new_g});"
-    delete = (f"INSERT INTO fts_{TABLE} (fts_{TABLE}, rowid, t, g) "
-              f"VALUES ('delete', old.id, {old_t}, {old_g});")
-    op.execute(f"CREATE TRIGGER fts_{TABLE}_ai AFTER INSERT ON {TABLE} BEGIN {insert} END")
-    op.execute(f"CREATE TRIGGER fts_{TABLE}_ad AFTER DELETE ON {TABLE} BEGIN {delete} END")
-    op.execute(
-        f"CREATE TRIGGER fts_{TABLE}_au AFTER UPDATE OF {', '.join(COLUMNS)} ON {TABLE} "
-        f"BEGIN {delete} {insert} END"
-    )
-    t, g = _row(f"{TABLE}.")
-    op.execute(f"INSERT INTO fts_{TABLE} (rowid, t, g) SELECT {TABLE}.id, {t}, {g} FROM {TABLE}")
+    for statement in ddl.create(TABLE):
+        op.execute(statement)
     op.execute(f"CREATE INDEX page_{TABLE}_id ON {TABLE} (id)")
 
 
 def _downgrade_sqlite():
     op.execute(f"DROP INDEX IF EXISTS page_{TABLE}_id")
-    for suffix in ("au", "ad", "ai"):
-        op.execute(f"DROP TRIGGER IF EXISTS fts_{TABLE}_{suffix}")
-    op.execute(f"DROP TABLE IF EXISTS fts_{TABLE}")
-    op.execute("DROP TABLE IF EXISTS fts_seq")
+    for statement in ddl.drop(TABLE):
+        op.execute(statement)
 
 
 def upgrade():

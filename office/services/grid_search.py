@@ -10,7 +10,8 @@ dates. The text columns of the large tables have a substring index, created by t
   "花园", which has no trigram). The planner picks the index for a rare term and the primary
   key scan for a common one (it has statistics on both expressions).
 * SQLite: an FTS5 virtual table ``fts_<table>`` with the trigram tokenizer (detail=none,
-  contentless), holding the same text and bigram string, kept in step by triggers. Ordered by
+  contentless), holding the same text and bigram string, kept in step by triggers (their DDL:
+  grid_search_ddl, shared by the migration and the demo seeder's bulk load). Ordered by
   id the query is driven by the FTS index in rowid order and stops after one page.
 
 The index only narrows the candidates; every row is re-checked with LIKE on the real columns,
@@ -52,9 +53,12 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 
 # ---------------------------------------------------------------- SQL text of the index
 
-def text_sql(table: str, qualify: bool = True) -> str:
-    """The concatenated text the index holds, exactly as the migration writes it."""
-    prefix = f"{table}." if qualify else ""
+def text_sql(table: str, qualify: bool = True, prefix: str | None = None) -> str:
+    """The concatenated text the index holds (the migration and grid_search_ddl use it too).
+    Columns are qualified with ``prefix`` if given (``new.`` in a trigger), else with the
+    table's name unless ``qualify`` is false."""
+    if prefix is None:
+        prefix = f"{table}." if qualify else ""
     parts = [f"coalesce({prefix}{c}, '')" for c in SEARCH_INDEXES[table]]
     return "(" + " || ' ' || ".join(parts) + ")"
 

@@ -5,8 +5,10 @@
   snapshot as of the city inspection, 2020-10-15), never from today's date.
 * Once: if a county exists, nothing is done (``make run`` calls this on every start).
 * Fast: rows are generated as tuples and bulk-inserted (seed_base.Sink): a 200,000-compound
-  county (about 6 million rows) takes about 75 s of CPU on SQLite, a third of it in the
-  compound search index's trigger; PostgreSQL is loaded with COPY.
+  county (about 6 million rows) takes about 45 s on SQLite (target < 120 s wall, measured by
+  ``python -m bench seed``), 18 s of it generating rows. On SQLite the compound search
+  index's triggers are dropped for the load and the index filled in one statement at the end
+  (grid_search_ddl); PostgreSQL is loaded with COPY.
 
 The pieces: seed_base (dates, RNG, writer), seed_words (names), seed_county (townships,
 departments, directory, campaign, tasks, companies), seed_compounds (compounds and everything

@@ -5,6 +5,10 @@ tens of minutes. The seeder therefore generates plain tuples in table column ord
 already as ISO strings and enums as member names (what the columns store), and writes them
 with one executemany per table and block. Audit rows are deliberately not written (see
 services/audit.py): seeding is not a clerk's edit.
+
+On SQLite the compound search index (grid_search_ddl: an FTS5 table kept by triggers) is not
+maintained row by row: the seeder drops its triggers, indexes the new compounds in one
+statement at the end and creates the triggers again, all in the seeding's transaction.
 """
 from __future__ import annotations
 
@@ -15,10 +19,13 @@ import functools
 import io
 import itertools
 import random
+import sqlite3
 
 import sqlalchemy as sa
 
 from ..models import db
+from . import grid_search_ddl as search_ddl
+from .grid_search import SEARCH_INDEXES
 
 # --- dates -------------------------------------------------------------------------------
 # Day numbers (proleptic ordinals) make date arithmetic integer arithmetic; ISO strings are
@@ -106,6 +113,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                     "disclosure_interval_days reelection_warning_days filing_days "
                     "term_max_years committee_min_size committee_max_size",
         "target": "id campaign_id indicator threshold due_on",
+        "campaign_step": "id campaign_id step_no title due_on to_townships to_all_departments "
+                         "indicator note",
         "task": "id campaign_id step_no title township_id department_id indicator due_on "
                 "status progress done_on step_id",
         "task_update": "id task_id noted_on progress note evidence_path author",
@@ -130,6 +139,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _TAIL_COLUMNS = ("created_at", "updated_at", "version")
 _TAIL = (STAMP, STAMP, 1)
 _TAIL_SQL = f"'{STAMP}', '{STAMP}', 1"
+# SQLite: rows per INSERT statement. SQLite builds the lookup table of an enum's CHECK
+# (kind IN (...)) once per execution of a statement, so an executemany of one-row INSERTs
+# spends half its time on CHECKs; 100 rows per INSERT do not (fewer if the build of SQLite
+# allows fewer than 100 x 16 parameters per statement).
+ROWS_PER_INSERT = 100
 
 
 class Sink:
@@ -153,15 +167,45 @@ class Sink:
         self.order = [t.name for t in db.metadata.sorted_tables if t.name in COLUMNS]
         self.rows: dict[str, list[tuple]] = {name: [] for name in COLUMNS}
         self.counts = dict.fromkeys(COLUMNS, 0)
-        self._ids = {}
+        self._ids, self._top = {}, {}
         for name in COLUMNS:
             top = self.conn.execute(sa.select(sa.func.max(tables[name].c.id))).scalar()
+            self._top[name] = top or 0
             self._ids[name] = itertools.count((top or 0) + 1).__next__
         self._cache_size = None
+        self._unindexed: dict[str, int] = {}  # table -> its last id the search index holds
         if self.sqlite:
             # A bigger page cache while seeding (a 200k county is ~1 GB), put back by restore().
             self._cache_size = self.conn.exec_driver_sql("PRAGMA cache_size").scalar()
             self.conn.exec_driver_sql("PRAGMA cache_size = -262144")
+            self._max_params = self.conn.connection.driver_connection.getlimit(
+                sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            self._suspend_search_triggers()
+
+    def _suspend_search_triggers(self) -> None:
+        """SQLite: drop the triggers of the search index (per row they cost 30 % of a 200k
+        county's CPU); finish() indexes the new rows in one INSERT … SELECT and creates the
+        triggers again. DDL is transactional in SQLite, so this happens inside the seeding's
+        transaction: a failure rolls the triggers back in, and nothing is left half-indexed."""
+        present = set(self.conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
+        for table in SEARCH_INDEXES:
+            if table not in COLUMNS or not set(search_ddl.trigger_names(table)) <= present:
+                continue  # no index here (a database not migrated that far): nothing to keep
+            if not self.conn.connection.driver_connection.in_transaction:
+                # pysqlite opens its transaction at the first INSERT only; DDL before it
+                # would be committed on its own.
+                self.conn.exec_driver_sql("BEGIN")
+            for statement in search_ddl.drop_triggers(table):
+                self.conn.exec_driver_sql(statement)
+            self._unindexed[table] = self._top[table]
+
+    def _resume_search_triggers(self) -> None:
+        for table, last_indexed in self._unindexed.items():
+            self.conn.exec_driver_sql(search_ddl.fill(table, after_id=last_indexed))
+            for statement in search_ddl.triggers(table):
+                self.conn.exec_driver_sql(statement)
+        self._unindexed.clear()
 
     def ids(self, table: str):
         """A function returning the next id of ``table`` on each call."""
@@ -177,11 +221,24 @@ class Sink:
                 continue
             cols = COLUMNS[name] + _TAIL_COLUMNS
             if self.sqlite:
-                # Straight to sqlite3's executemany: the values are already in stored form,
-                # and the constant tail is part of the statement instead of every row.
-                marks = ", ".join("?" * len(COLUMNS[name]))
-                self.conn.exec_driver_sql(
-                    f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({marks}, {_TAIL_SQL})", rows)
+                # Straight to sqlite3: the values are already in stored form, and the constant
+                # tail is part of the statement instead of every row. Multi-row INSERTs of
+                # ROWS_PER_INSERT rows (executemany), then one INSERT with the rest. OR
+                # ROLLBACK: a violated constraint rolls back the whole seeding (which is one
+                # transaction anyway), so SQLite keeps no statement journal - with plain
+                # INSERT it copies every index page a multi-row INSERT touches to a temp file
+                # first (compound's random-key indexes: 1.5 million writes for 200,000 rows).
+                values = f"({', '.join('?' * len(COLUMNS[name]))}, {_TAIL_SQL})"
+                head = f"INSERT OR ROLLBACK INTO {name} ({', '.join(cols)}) VALUES "
+                k = max(1, min(ROWS_PER_INSERT, self._max_params // len(COLUMNS[name])))
+                chain = itertools.chain.from_iterable
+                whole = len(rows) - len(rows) % k
+                if whole:
+                    self.conn.exec_driver_sql(head + ", ".join([values] * k), [
+                        tuple(chain(rows[i:i + k])) for i in range(0, whole, k)])
+                if whole < len(rows):
+                    self.conn.exec_driver_sql(head + ", ".join([values] * (len(rows) - whole)),
+                                              tuple(chain(rows[whole:])))
             elif self.copy:
                 # PostgreSQL's COPY, the fastest way in (an INSERT per row is 20x slower). CSV
                 # writes None as an empty unquoted field, which COPY reads as NULL; the seeder
@@ -202,6 +259,7 @@ class Sink:
 
     def finish(self) -> dict[str, int]:
         self.flush()
+        self._resume_search_triggers()
         if self.conn.dialect.name == "postgresql":
             # Ids were given explicitly, so the serial sequences never moved: move them past
             # the rows, or the first row a clerk adds collides with id 1.
@@ -213,7 +271,8 @@ class Sink:
         return self.counts
 
     def restore(self) -> None:
-        """Undo the connection settings, before the connection goes back to the pool."""
+        """Undo the connection settings, before the connection goes back to the pool. (The
+        search triggers come back in finish(), or with the rollback of a failed seeding.)"""
         if self._cache_size is not None:
             self.conn.exec_driver_sql(f"PRAGMA cache_size = {int(self._cache_size)}")
             self._cache_size = None

@@ -1,12 +1,17 @@
 """The county-level part of the demo: townships, departments and their complaint channels, the
-directory revisions, the 2020 campaign with its targets and tasks, and the property companies.
+directory revisions, the 2020 campaign with its targets, steps and tasks, and the property
+companies.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+
+from ..models.campaign import step_department
 from . import seed_words as w
 from .seed_base import AS_OF, CAMPAIGN_END, CAMPAIGN_START, Rng, Sink, day, iso, weights
+from .tasks import PLAN_STEPS
 from .uscc import complete
 
 
@@ -161,8 +166,26 @@ def _contact_points(sink, rng, townships, departments) -> dict:
     return contacts
 
 
+def _steps(sink, campaign_id, departments) -> dict[tuple[int, str], int]:
+    """The plan's steps (四), as 载入实施方案步骤 loads them (office.services.tasks.PLAN_STEPS),
+    with their named departments; (step_no, title) -> step id."""
+    by_short = {short: d_id for d_id, _, short in departments}
+    next_step, ids, named = sink.ids("campaign_step"), {}, []
+    for spec in PLAN_STEPS:
+        ids[(spec.step_no, spec.title)] = step_id = next_step()
+        sink.add("campaign_step", (step_id, campaign_id, spec.step_no, spec.title,
+                                   iso(day(2020, *spec.month_day)), spec.to_townships,
+                                   spec.to_all_departments, spec.indicator, spec.note))
+        named += [{"step_id": step_id, "department_id": by_short[s]} for s in spec.departments]
+    sink.flush()  # the steps and departments exist before the link rows refer to them
+    sink.conn.execute(sa.insert(step_department), named)
+    return ids
+
+
 def _tasks(sink, rng, campaign_id, townships, departments, contacts) -> None:
-    """The plan's steps as tasks; a phone task is done exactly when the phone was reported."""
+    """The plan's steps and their tasks, each task linked to its step (as 生成全部任务 would
+    have made it); a phone task is done exactly when the phone was reported."""
+    steps = _steps(sink, campaign_id, departments)
     assigned = [(("township", t.id), spec) for t in townships for spec in TOWNSHIP_TASKS]
     for d_id, _, short in departments:
         specs = BUREAU_TASKS if short == "住建" else (
@@ -188,7 +211,7 @@ def _tasks(sink, rng, campaign_id, townships, departments, contacts) -> None:
                           owner[1] if owner[0] == "township" else None,
                           owner[1] if owner[0] == "department" else None,
                           indicator, iso(due), status, progress, iso(done_on),
-                          None))  # step_id: linked by 载入实施方案步骤 + 生成全部任务
+                          steps[(step, title)]))
         if status == "doing":
             noted = sorted(rng.between(due - 40, min(AS_OF, due + 30))
                            for _ in range(rng.between(1, 2)))
