@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import pg_database
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PASSWORD = "Bench-Passw0rd!"
@@ -308,24 +310,6 @@ def table(backend: str, results: dict) -> str:
     return "\n".join(lines)
 
 
-def _pg_reachable(url: str) -> bool:
-    import sqlalchemy as sa
-
-    target = sa.make_url(url)
-    try:
-        engine = sa.create_engine(target.set(database="postgres"),
-                                  isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"),
-                                  {"d": target.database}).first()
-            if not exists:
-                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - no server, no rights: the PostgreSQL run is skipped
-        return False
-
-
 def parse(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.dashboard",
                                 description=__doc__.split("\n")[0])
@@ -359,7 +343,7 @@ def run(argv=None) -> dict:
         path = Path(ns.sqlite or OUT / f"dashboard-{ns.compounds}.db").resolve()
         backends["SQLite"] = f"sqlite:///{path}"
     if ns.pg and ns.pg != "none":
-        if _pg_reachable(ns.pg):
+        if pg_database(ns.pg):
             backends["PostgreSQL"] = ns.pg
         else:
             log(f"PostgreSQL not reachable at {_safe(ns.pg)}: skipped")

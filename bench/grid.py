@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from bench.common import pg_database
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PASSWORD = "Bench-Passw0rd!"
@@ -421,24 +423,6 @@ def table(backend: str, results: dict) -> str:
     return "\n".join(lines)
 
 
-def _pg_reachable(url: str) -> bool:
-    import sqlalchemy as sa
-
-    target = sa.make_url(url)
-    try:
-        engine = sa.create_engine(target.set(database="postgres"),
-                                  isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"),
-                                  {"d": target.database}).first()
-            if not exists:
-                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - no server, no rights: the PostgreSQL run is skipped
-        return False
-
-
 def parse(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.grid", description=__doc__.split("\n")[0])
     p.add_argument("--smoke", action="store_true", help="5,000 compounds, 5 repetitions")
@@ -467,7 +451,7 @@ def run(argv=None) -> dict:
     sqlite_path = Path(ns.sqlite or OUT / f"grid-{ns.compounds}.db").resolve()
     backends["SQLite"] = f"sqlite:///{sqlite_path}"
     if ns.pg and ns.pg != "none":
-        if _pg_reachable(ns.pg):
+        if pg_database(ns.pg):
             backends["PostgreSQL"] = ns.pg
         else:
             log(f"PostgreSQL not reachable at {_safe(ns.pg)}: skipped")

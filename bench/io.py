@@ -27,12 +27,13 @@ import io
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.common import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 TOWNSHIPS = ["城关街道", "东山镇", "西山乡", "南湖街道", "北岗镇", "新华街道", "青山镇", "白沙乡",
@@ -83,10 +84,6 @@ def _app(db: str):
     return create_app({"SQLALCHEMY_DATABASE_URI": db, "TESTING": True,
                        "WTF_CSRF_ENABLED": False, "SERVER_NAME": "localhost",
                        "OFFICE_IMPORT_MAX_ROWS": 100_000})
-
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ---------------------------------------------------------------- data
@@ -212,7 +209,7 @@ def _child_export(db: str, workdir: Path) -> dict:
     from office.views.io import _without_loaders
 
     app = _app(db)
-    rss_app = _rss_mb()
+    rss_app = peak_rss_mb()
     with app.app_context():
         view = _view(app, "CompoundView")
         cols = export_columns(view)
@@ -228,7 +225,7 @@ def _child_export(db: str, workdir: Path) -> dict:
             sadb.session.rollback()
 
         exports = [_timed(export)]
-        rss_export = _rss_mb()
+        rss_export = peak_rss_mb()
         stmt, plan = build_export(view.datamodel, cols, filters, *view.base_order)
         cells = []
         for r in sadb.session.execute(stmt):
@@ -324,7 +321,7 @@ def _child_import(db: str, workdir: Path, n: int) -> dict:
     return {"rows": n, "file_kb": len(data) // 1024, "upload_validate_s": round(t_validate, 2),
             "commit_s": round(t_commit, 2), "total_s": round(t_validate + t_commit, 2),
             "cpu_validate_s": round(c_validate, 2), "cpu_commit_s": round(c_commit, 2),
-            "added": added, "audit_rows": logged, "peak_rss_mb": round(_rss_mb(), 1)}
+            "added": added, "audit_rows": logged, "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
 # ---------------------------------------------------------------- driver

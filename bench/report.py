@@ -38,6 +38,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.common import peak_rss_mb, pg_database
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "report"
 DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1/office_bench_report"
@@ -93,13 +95,7 @@ def prepare(url: str, compounds: int, log) -> None:
     import sqlalchemy as sa
 
     if url.startswith("postgresql"):
-        target = sa.make_url(url)
-        admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"),
-                                {"d": target.database}).scalar():
-                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-        admin.dispose()
+        pg_database(url)
     _flask(url, "db", "upgrade")
     have = _count(url)
     if have != compounds:
@@ -119,23 +115,17 @@ def prepare(url: str, compounds: int, log) -> None:
 # ---------------------------------------------------------------- children (fresh processes)
 
 
-def _rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child_build(out: str) -> dict:
     from office import create_app
     from office.services.report import build_to_file
 
     app = create_app()
     with app.app_context():
-        rss_before = _rss_mb()
+        rss_before = peak_rss_mb()
         wall, cpu = time.perf_counter(), time.process_time()
         written = build_to_file(dt.date.fromisoformat(AS_OF), out, filled_by="基准测试")
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return {"wall": wall, "cpu": cpu, "rss_mb": _rss_mb(), "rss_app_mb": rss_before,
+    return {"wall": wall, "cpu": cpu, "rss_mb": peak_rss_mb(), "rss_app_mb": rss_before,
             "counts": written.counts, "size": written.size}
 
 
@@ -279,19 +269,6 @@ def _parse(args: list[str]) -> argparse.Namespace:
     return p.parse_args(args)
 
 
-def _reachable_pg(url: str) -> bool:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(sa.make_url(url).set(database="postgres"))
-    try:
-        with engine.connect():
-            return True
-    except Exception:
-        return False
-    finally:
-        engine.dispose()
-
-
 def _reachable_redis(url: str) -> bool:
     if url == "none":
         return False
@@ -355,7 +332,7 @@ def run(args: list[str]) -> dict:
     if opts.db in ("sqlite", "both"):
         targets.append(("sqlite", f"sqlite:///{OUT / f'report-{opts.compounds}.db'}"))
     if opts.db in ("pg", "both"):
-        if _reachable_pg(opts.pg):
+        if pg_database(opts.pg):
             targets.append(("postgresql", opts.pg))
         else:
             log(f"PostgreSQL not reachable at {opts.pg}: skipped")

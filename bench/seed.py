@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import load, pg_database
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 TARGET_S = 120.0
@@ -54,21 +56,11 @@ def _safe(url: str) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
 
 
-def _load() -> str:
-    return "/".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def _fresh_pg(url: str) -> None:
     """Create the database if missing; empty its public schema."""
     import sqlalchemy as sa
 
-    target = sa.make_url(url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"),
-                            {"d": target.database}).scalar():
-            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
+    pg_database(url)
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
@@ -80,7 +72,7 @@ def timed_run(cmd: list[str], env: dict) -> dict:
     """Run ``cmd`` as a child process; its wall, CPU and peak RSS (from wait4, so only that
     process counts), exit code and output."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        load_before = _load()
+        load_before = load()
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -91,7 +83,7 @@ def timed_run(cmd: list[str], env: dict) -> dict:
         return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
                 "user_s": round(usage.ru_utime, 2), "sys_s": round(usage.ru_stime, 2),
                 "peak_rss_mb": round(usage.ru_maxrss / 1024), "load_before": load_before,
-                "load_after": _load(), "returncode": proc.returncode,
+                "load_after": load(), "returncode": proc.returncode,
                 "stdout": out.read().decode(errors="replace"),
                 "stderr": err.read().decode(errors="replace")}
 
