@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import peak_rss_mb
+from bench.common import peak_rss_mb, pg_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TOWNSHIPS = ["城关街道", "东山镇", "西山乡", "南湖街道", "北岗镇", "新华街道", "青山镇", "白沙乡",
@@ -351,6 +351,8 @@ def run(args=None) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-io-") as tmp:
         workdir = Path(tmp)
         db = ns.db or f"sqlite:///{workdir / 'bench.db'}"
+        if db.startswith("postgresql") and not pg_database(db):
+            raise SystemExit(f"PostgreSQL not reachable: {db}")
         backend = db.split(":", 1)[0]
         if ns.what in ("all", "export"):
             t0 = time.perf_counter()
