@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 
 _TMP = tempfile.mkdtemp(prefix="office-test-")
 os.environ.setdefault("OFFICE_INSTANCE_DIR", _TMP)
@@ -82,6 +83,20 @@ def _truncate_business_tables() -> None:
         for table in tables:
             db.session.execute(table.delete())
     db.session.commit()
+
+
+@contextmanager
+def seeded_county(app, compounds: int, seed: int):
+    """A demo county (flask office seed-demo) in place of the factory county; yields its
+    campaign. For fixtures of tests that need a county with every kind of record."""
+    from office.models import Campaign
+    from office.services.seed import seed_demo
+
+    with app.app_context():
+        _truncate_business_tables()
+        seed_demo(compounds=compounds, seed=seed)
+        yield db.session.scalar(sa.select(Campaign))
+        db.session.remove()
 
 
 @pytest.fixture()

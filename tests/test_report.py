@@ -22,7 +22,6 @@ import sqlalchemy as sa
 
 from office import indicators as ind
 from office.models import (
-    Campaign,
     Compound,
     CompoundKind,
     Dispute,
@@ -36,7 +35,7 @@ from office.models import (
 )
 from office.services.report import ReportError, build_to_file, write_atomically
 from office.services.report_sheets import SHEET_NAMES, SHEET_ORDER
-from tests.conftest import _truncate_business_tables
+from tests.conftest import seeded_county
 
 D = dt.date
 AS_OF = D(2020, 9, 30)
@@ -132,13 +131,8 @@ def sheet_values(path) -> dict[str, list[tuple]]:
 @pytest.fixture()
 def demo(app):
     """A seeded demo county (office.services.seed, 150 compounds in 10 townships)."""
-    from office.services.seed import seed_demo
-
-    with app.app_context():
-        _truncate_business_tables()
-        seed_demo(compounds=150, seed=11)
-        yield db.session.scalar(sa.select(Campaign))
-        db.session.remove()
+    with seeded_county(app, compounds=150, seed=11) as campaign:
+        yield campaign
 
 
 @pytest.fixture()

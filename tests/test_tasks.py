@@ -201,14 +201,10 @@ def test_show_page_offers_the_actions_to_the_bureau_only(county, login):
 @pytest.fixture()
 def demo_county(app):
     """A small demo county (flask office seed-demo) instead of the factory county."""
-    from office.services.seed import seed_demo
-    from tests.conftest import _truncate_business_tables
+    from tests.conftest import seeded_county
 
-    with app.app_context():
-        _truncate_business_tables()
-        seed_demo(compounds=40, seed=7)
-        yield db.session.scalar(sa.select(Campaign))
-        db.session.remove()
+    with seeded_county(app, compounds=40, seed=7) as campaign:
+        yield campaign
 
 
 def test_demo_seed_links_every_task_to_its_step(demo_county):
