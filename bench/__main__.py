@@ -11,13 +11,16 @@
     report     the return against bare xlsxwriter; 1 vs 2 rq workers     bench/report.py
     seed       seed-demo --compounds 200000 on SQLite < 120 s (issue 2)  bench/seed.py
 
-Exit status 1 when a target is missed (see each module's docstring for its targets).
+Exit status 3 when a target is missed (see each module's docstring for its targets); an
+error exits 1. CI runs `python -m bench --smoke` to keep the benchmarks working: at that size
+a missed target is printed, not a failure.
 """
 from __future__ import annotations
 
 import importlib
 import sys
 
+TARGET_MISSED = 3
 BENCHES = ("seed", "grid", "io", "dashboard", "report")
 # `python -m bench --smoke`: each benchmark's own small size.
 SMOKE = {"io": ["--export-rows", "2000", "--import-rows", "500"]}
@@ -35,7 +38,7 @@ def main(argv: list[str]) -> int:
         print(f"\n######## bench {name} {' '.join(args)}", flush=True)
         result = module.run(args) or {}
         ok &= result.get("ok", True) is not False
-    return 0 if ok else 1
+    return 0 if ok else TARGET_MISSED
 
 
 if __name__ == "__main__":

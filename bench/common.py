@@ -24,6 +24,16 @@ def pg_database(url: str) -> bool:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS. Linux's VmHWM belongs to the address space, which exec
+    replaces; getrusage's ru_maxrss is kept across fork+exec, so a child started by a big
+    parent (`python -m bench` after the in-process grid benchmark) would report the parent's."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
