@@ -40,6 +40,10 @@ class DashboardError(Exception):
     """A request the dashboard cannot answer (no campaign, a date it cannot show)."""
 
 
+class BadDate(DashboardError):
+    """A date the request wrote wrongly (the API answers 400, not 404)."""
+
+
 # ---------------------------------------------------------------- choosing what to show
 
 
@@ -74,7 +78,7 @@ def parse_date(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise DashboardError(f"日期格式应为 YYYY-MM-DD：{text}") from None
+        raise BadDate(f"日期格式应为 YYYY-MM-DD：{text}") from None
 
 
 def resolve(scope: UserScope, campaign_id: int | None, as_of_text: str | None):

@@ -53,9 +53,10 @@ class IndicatorApi(BaseApi):
         try:
             _all, campaign, as_of = service.resolve(
                 scope, int(campaign_text) if campaign_text else None, request.args.get("as_of"))
+        except service.BadDate as exc:
+            return self.response_400(message=str(exc))
         except service.DashboardError as exc:
-            status = 400 if "日期" in str(exc) else 404
-            return self.response(status, message=str(exc))
+            return self.response(404, message=str(exc))
         if scope.restricted and scope.township_id is None:
             return self.response_404()
 
