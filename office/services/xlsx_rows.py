@@ -5,8 +5,8 @@ _write_cell → one file write per cell); at the return's six million cells that
 time. StreamedSheet.append_row produces the same XML — inline strings, the same escaping of
 XML and control characters, xml:space="preserve", numbers as ``{:.16G}`` — for a whole row in
 one string and one write. Everything else on the sheet (header rows, merged cells, formulas,
-conditional formats, autofilter) still goes through xlsxwriter. tests/test_report.py checks
-that a sheet written this way reads back cell for cell like one written by xlsxwriter.
+conditional formats, autofilter) still goes through xlsxwriter. tests/test_xlsx_rows.py
+compares a sheet written this way with one written by xlsxwriter, byte for byte.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from xlsxwriter.worksheet import Worksheet
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_STRING = 32767  # Excel's limit; xlsxwriter truncates too
+_LETTERS = [xl_col_to_name(c) for c in range(64)]
 # Anything xlsxwriter would change in a string: XML specials, control characters (_xHHHH_),
 # non-characters, and literal _xHHHH_ sequences (which it escapes as _x005F_xHHHH_).
-_LETTERS = [xl_col_to_name(c) for c in range(64)]
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 
 
@@ -41,6 +41,11 @@ def _text(value: str) -> str:
 
 class StreamedSheet(Worksheet):
     """A constant_memory worksheet that also takes whole data rows (append_row)."""
+
+    def _initialize(self, init_data) -> None:
+        super()._initialize(init_data)
+        if not self.constant_memory:
+            raise ValueError("StreamedSheet needs a constant_memory workbook")
 
     @staticmethod
     def style(cell_format: Format | None) -> str:
