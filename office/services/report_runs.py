@@ -1,8 +1,8 @@
 """The life of a ReportRun: queued → running (progress, heartbeat) → done | failed → retried.
 
-* start_run / retry_run / regenerate put jobs on the RQ queue (office.jobs.report). With
-  fan-out (REPORT_FANOUT, "auto" = whenever Redis is configured) a run is a figures job and
-  one job per township, then a merge job that depends on them all; otherwise one job.
+* start_run / retry_run / regenerate put jobs on the RQ queue (office.jobs.report): one job
+  by default; with fan-out (REPORT_FANOUT=1, or "auto" = whenever Redis is configured) a
+  figures job and one job per township, then a merge job that depends on them all.
 * A job writes through a separate short transaction (progress, heartbeat, worker = host:pid),
   never through the snapshot it reads from.
 * Every state change is conditional on (run id, attempt): a job of an earlier attempt, or one
@@ -59,7 +59,7 @@ def report_dir() -> Path:
 
 
 def fanout_enabled() -> bool:
-    value = str(current_app.config.get("REPORT_FANOUT", "auto")).lower()
+    value = str(current_app.config.get("REPORT_FANOUT", "0")).lower()
     if value == "auto":
         return not is_embedded()
     return value in {"1", "true", "yes", "on"}
