@@ -123,7 +123,8 @@ def test_bureau_generates_the_plans_tasks_from_the_campaign_page(county, page_as
     page.goto(page.base + f"/campaignview/show/{county.campaign.id}")
     # FAB's OK button is an <a href="#">: its fragment navigation comes before the form's, so
     # each step waits for the message the action's own page shows.
-    for label, message in (("载入实施方案步骤", "已添加 10 个实施步骤"), ("生成全部任务", "新生成")):
+    actions = (("载入实施方案步骤", "已添加 10 个实施步骤"), ("生成全部任务", "新生成"))
+    for label, message in actions:
         page.click(f"a.btn:has-text('{label}')")
         page.wait_for_selector("#modal-confirm-ok", state="visible")
         page.click("#modal-confirm-ok")
