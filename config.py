@@ -40,7 +40,7 @@ class Config:
     CITY_ENDPOINT = os.environ.get("OFFICE_CITY_ENDPOINT", "")
     CITY_TOKEN = os.environ.get("OFFICE_CITY_TOKEN", "")  # sent as "Authorization: Bearer …"
     QUEUE_NAME = os.environ.get("OFFICE_QUEUE", "office")  # the RQ queue (`rq worker … office`)
-    # Reports (office/services/report.py): fan out per township ("auto": when Redis is set),
+    # Reports (office/services/report/build.py): fan out per township ("auto": when Redis is set),
     # a running report with no heartbeat for this long is failed, the monthly cron (UTC), the
     # waits between retries of a submission, and a delay that makes reports slow (tests only).
     # One job per return by default: measured at 200,000 compounds on 2 cores, the fan-out per
@@ -58,7 +58,7 @@ class Config:
     APP_NAME = "住宅小区管理工作台"
     APP_THEME = ""
     AUTH_TYPE = 1  # AUTH_DB
-    FAB_SECURITY_MANAGER_CLASS = "office.security.OfficeSecurityManager"
+    FAB_SECURITY_MANAGER_CLASS = "office.views.users.ScreenedSecurityManager"
     FAB_ADD_SECURITY_API = True
     FAB_API_SWAGGER_UI = True
     # The schema comes only from migrations, and roles are code (office.roles): FAB writes

@@ -5,7 +5,7 @@ warm snapshots, and the snapshot computation itself (cold), on SQLite and Postgr
     python -m bench.dashboard --smoke               # 5,000 compounds, few repetitions (CI)
     python -m bench.dashboard --compounds 200000 --repeat 30 --cold 3 --pg postgresql+psycopg2://...
 
-Data: office.services.seed.seed_demo (`flask office seed-demo`), kept between runs: SQLite in
+Data: office.demo.seed.seed_demo (`flask office seed-demo`), kept between runs: SQLite in
 bench/out/dashboard-<N>.db, PostgreSQL in the database given with --pg (default
 office_bench_dash on 127.0.0.1; emptied and re-seeded when it holds other data). The
 dashboard's date is the demo's 2020-10-15 (the campaign's month-ends June–September and that
@@ -89,9 +89,9 @@ def prepare(url: str, compounds: int, fresh: bool, log) -> None:
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
+    from office.demo.seed import seed_demo
     from office.models import OfficeUser, Township, db
     from office.security import ensure_roles
-    from office.services.seed import seed_demo
     from office.services.users import create_user
 
     app = make_app(url)

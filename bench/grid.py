@@ -5,7 +5,7 @@ against Flask-AppBuilder's own ModelView list page, over the same 200,000 compou
     python -m bench.grid --smoke                 # 5,000 compounds, few repetitions (CI)
     python -m bench.grid --compounds 200000 --repeat 30 --pg postgresql+psycopg2://...
 
-Data: ``office.services.seed.seed_demo`` (the demo county, ``flask office seed-demo``), kept
+Data: ``office.demo.seed.seed_demo`` (the demo county, ``flask office seed-demo``), kept
 between runs: SQLite in bench/out/grid-<N>.db, PostgreSQL in the database given with --pg
 (default office_bench_grid on 127.0.0.1, emptied and rebuilt when it holds other data).
 Requests go through Flask's test client (in process, no HTTP), signed in as a BureauClerk
@@ -73,7 +73,7 @@ def _vanilla_view():
 
 
 def make_app(url: str):
-    from office.views.grid import ensure_wired
+    from office.kit.grid.views import ensure_wired
 
     ensure_wired()
     from office import create_app
@@ -206,9 +206,9 @@ def seed(url: str, compounds: int, fresh: bool, log) -> None:
         return
     from flask_migrate import upgrade
 
+    from office.demo.seed import seed_demo
     from office.models import db
     from office.security import ensure_roles
-    from office.services.seed import seed_demo
     from office.services.users import create_user
 
     engine = sa.create_engine(url)

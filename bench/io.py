@@ -176,7 +176,7 @@ def _bare_write(path: str, cols, cells) -> None:
     """The same cells, already in memory as Python values, written by bare xlsxwriter."""
     import xlsxwriter
 
-    from office.services.xlsx_export import DATE_FORMAT
+    from office.kit.io.export import DATE_FORMAT
 
     wb = xlsxwriter.Workbook(path, {"constant_memory": True})
     date_fmt = wb.add_format({"num_format": DATE_FORMAT})
@@ -203,10 +203,10 @@ def _child_export(db: str, workdir: Path) -> dict:
     """Export, then bare xlsxwriter, twice each, interleaved; the best of each is compared
     (this machine is shared: one slow run should not decide). The peak RSS is read right after
     the first export, before the bare writer's in-memory cells exist."""
+    from office.kit.io.columns import export_columns
+    from office.kit.io.export import build_export, export_to_file
+    from office.kit.io.views import _without_loaders
     from office.models import db as sadb
-    from office.services.xlsx_columns import export_columns
-    from office.services.xlsx_export import build_export, export_to_file
-    from office.views.io import _without_loaders
 
     app = _app(db)
     rss_app = peak_rss_mb()

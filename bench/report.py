@@ -6,11 +6,11 @@ xlsxwriter writing the same cells, and the return fanned out over 1 and 2 RQ wor
     python -m bench.report --smoke                  # 3,000 compounds (CI)
     python -m bench report [...]                    # through bench/__main__.py: run(args)
 
-Data: `flask --app run office seed-demo --compounds N` (office/services/seed.py), kept between
+Data: `flask --app run office seed-demo --compounds N` (office/demo/seed.py), kept between
 runs: SQLite in bench/out/report/report-<N>.db, PostgreSQL in office_bench_report on
 127.0.0.1 (--pg URL), then ANALYZE. Every measurement runs in a fresh process:
 
-  ours     office.services.report.build_to_file (what `flask office report` and the RQ job
+  ours     office.services.report.build.build_to_file (what `flask office report` and the RQ job
            run): wall and CPU time, peak RSS (VmHWM)
   capture  (untimed) the same build with every cell written recorded
   bare     those recorded cells written with bare xlsxwriter (constant_memory, write_row, no
@@ -117,7 +117,7 @@ def prepare(url: str, compounds: int, log) -> None:
 
 def child_build(out: str) -> dict:
     from office import create_app
-    from office.services.report import build_to_file
+    from office.services.report.build import build_to_file
 
     app = create_app()
     with app.app_context():
@@ -151,7 +151,7 @@ def child_capture(out: str, cells: str) -> dict:
     for name in ("write_string", "write_number", "write_formula", "write_blank"):
         setattr(Worksheet, name, recorder(name))
 
-    from office.services.xlsx_rows import EXCEL_EPOCH, StreamedSheet
+    from office.kit.io.rows import EXCEL_EPOCH, StreamedSheet
 
     append_row = StreamedSheet.append_row
 
@@ -203,7 +203,7 @@ def rq_timing(url: str, redis_url: str, workers: int, fanout: bool, log) -> dict
     env = _env(url, OFFICE_REDIS_URL=redis_url, OFFICE_QUEUE=queue,
                OFFICE_REPORT_DIR=report_dir)
     procs = [subprocess.Popen(
-        [sys.executable, "-m", "rq.cli", "worker", "-w", "office.jobs.queue.OfficeWorker",
+        [sys.executable, "-m", "rq.cli", "worker", "-w", "office.queue.OfficeWorker",
          "-u", redis_url, "--path", str(ROOT), "-n", f"{queue}-{i}", queue],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True) for i in range(workers)]
@@ -234,7 +234,7 @@ def rq_timing(url: str, redis_url: str, workers: int, fanout: bool, log) -> dict
 def child_rq(url: str, redis_url: str, queue: str, fanout: str) -> dict:
     from office import create_app
     from office.models import ReportRun, ReportStatus, db
-    from office.services.report_runs import start_run
+    from office.services.report.runs import start_run
 
     app = create_app({"REDIS_URL": redis_url, "QUEUE_NAME": queue, "REPORT_FANOUT": fanout})
     with app.app_context():

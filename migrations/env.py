@@ -10,7 +10,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from office.services import grid_search
+from office.kit.grid import search as grid_search
 
 config = context.config
 

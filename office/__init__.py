@@ -7,8 +7,9 @@ from flask_appbuilder.api import BaseApi
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from .models import db
-from .services import audit, directory
+from office.kit.audit import log as audit
+from office.models import db
+from office.services import directory
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -20,7 +21,7 @@ class OfficeIndexView(IndexView):
     @expose("/")
     def index(self):
         # 工作看板 is the landing page of whoever may read it (office/views/dashboard.py).
-        from .views.dashboard import landing
+        from office.views.dashboard import landing
 
         page = landing(self.appbuilder)
         return super().index() if page is None else page
@@ -28,8 +29,7 @@ class OfficeIndexView(IndexView):
 
 def create_app(config: dict | None = None) -> Flask:
     from config import Config
-
-    from .security import ensure_roles, password_validator
+    from office.security import ensure_roles, password_validator
 
     app = Flask(__name__, instance_path=str(Config.INSTANCE_DIR))
     app.config.from_object(Config)
@@ -55,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
             app, db.session, indexview=OfficeIndexView, base_template="office/base.html"
         )
         app.appbuilder = appbuilder
-        from .views.menu import register_all
+        from office.views.menu import register_all
 
         register_all(appbuilder)
         # FAB's REST API authenticates by JWT, not cookies; its POST/PUT carry no CSRF token.
@@ -65,7 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
                 csrf.exempt(view.blueprint)
         ensure_roles()
 
-    from .cli import office_cli
+    from office.cli import office_cli
 
     app.cli.add_command(office_cli)
     return app

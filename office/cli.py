@@ -19,7 +19,7 @@ office_cli = AppGroup("office", help="住宅小区管理工作台 commands.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(username, role, township, department, email, password_stdin):
     """Create a user with one role and, for scoped roles, their township or department."""
-    from .services.users import UserError, create_user as create
+    from office.services.users import UserError, create_user as create
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
@@ -37,7 +37,7 @@ def create_user(username, role, township, department, email, password_stdin):
 @click.option("--seed", default=2020, show_default=True, type=int)
 def seed_demo(compounds, seed):
     """Build a realistic, deterministic demo county."""
-    from .services.seed import seed_demo as run
+    from office.demo.seed import seed_demo as run
 
     counts = run(compounds=compounds, seed=seed)
     if not counts:
@@ -49,7 +49,7 @@ def seed_demo(compounds, seed):
 @office_cli.command("ensure-admin")
 def ensure_admin():
     """Create `admin` once; password from OFFICE_ADMIN_PASSWORD or generated and printed."""
-    from .services.users import UserError, ensure_admin as run
+    from office.services.users import UserError, ensure_admin as run
 
     try:
         password = run()
@@ -70,7 +70,7 @@ def ensure_admin():
 @click.option("--reviewer", default="", help="审核人")
 def report(as_of, out, campaign_id, filled_by, reviewer):
     """统计报表: build the return as of a date, synchronously (the RQ job's builder)."""
-    from .services.report import ReportError, build_to_file
+    from office.services.report.build import ReportError, build_to_file
 
     try:
         written = build_to_file(as_of.date(), out, campaign_id, filled_by, reviewer)

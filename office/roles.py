@@ -16,7 +16,7 @@ METHOD_VERBS = {
     # ModelView
     "list": READ, "show": READ, "download": READ, "history": READ,
     "add": ADD, "edit": EDIT, "delete": DELETE, "muldelete": DELETE,
-    # Excel export/import and the change history (office/views/io.py, office/views/history.py):
+    # Excel export/import and the change history (kit/io/views.py, kit/audit/views.py):
     # exporting is reading; importing is adding (新增并更新 also checks edit); reverting a
     # logged change is editing.
     "export": READ,
@@ -26,7 +26,7 @@ METHOD_VERBS = {
     # ModelRestApi
     "get": READ, "get_list": READ, "info": READ,
     "post": ADD, "put": EDIT,
-    # Spreadsheet mode (office/views/grid.py). grid_save / grid_undo check per row: edit for
+    # Spreadsheet mode (office/kit/grid/views.py). grid_save / grid_undo check per row: edit for
     # changed rows, add for new ones (a batch may hold both), so they map to no single verb.
     "grid": READ, "grid_data": READ, "grid_options": READ,
     # 统计上报 (office/views/reports.py): watching and downloading a return is reading it;

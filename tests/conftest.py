@@ -89,8 +89,8 @@ def _truncate_business_tables() -> None:
 def seeded_county(app, compounds: int, seed: int):
     """A demo county (flask office seed-demo) in place of the factory county; yields its
     campaign. For fixtures of tests that need a county with every kind of record."""
+    from office.demo.seed import seed_demo
     from office.models import Campaign
-    from office.services.seed import seed_demo
 
     with app.app_context():
         _truncate_business_tables()

@@ -3,8 +3,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from office.kit.audit.log import audit_context
 from office.models import ChangeAction, ChangeLog, ChangeSource, Compound, db
-from office.services.audit import audit_context
 
 
 def _log(entity, row_id):

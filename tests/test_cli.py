@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from office.models import OfficeUser, db
-from office.security import scope_of
+from office.scope import scope_of
 from tests.conftest import PASSWORD
 
 

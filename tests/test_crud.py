@@ -16,6 +16,8 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
+from office.kit.base import OfficeModelView
+from office.kit.validation import ModelValidationMixin, install, item_errors
 from office.models import (
     ArchiveItem,
     ArchiveKind,
@@ -62,9 +64,7 @@ from office.models import (
     db,
 )
 from office.services.uscc import complete
-from office.views.base import OfficeModelView
 from office.views.menu import MENU
-from office.views.validation import ModelValidationMixin, install, item_errors
 from tests.conftest import count
 
 D = dt.date
@@ -96,7 +96,7 @@ def fast_passwords(app):
 
 @pytest.fixture(scope="module", autouse=True)
 def model_validation(app):
-    """Form validation derived from the model (office/views/validation.py).
+    """Form validation derived from the model (office/kit/validation.py).
 
     Until base.py wires it (`class OfficeModelView(ModelValidationMixin, ScopedMixin,
     ModelView)`, see test_model_validation_is_wired), rebuild the registered screens' forms
@@ -116,7 +116,7 @@ def model_validation(app):
 
 
 @pytest.mark.xfail(not VALIDATION_WIRED, strict=True,
-                   reason="pending: office/views/base.py to mix in ModelValidationMixin")
+                   reason="pending: office/kit/base.py to mix in ModelValidationMixin")
 def test_model_validation_is_wired():
     assert VALIDATION_WIRED
 

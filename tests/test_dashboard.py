@@ -60,7 +60,7 @@ def jobs(app, monkeypatch):
     import fakeredis
     from rq import Queue
 
-    from office.jobs import context
+    from office import queue as office_queue
 
     conn = fakeredis.FakeRedis(server=fakeredis.FakeServer())
     queue = Queue("dashboard-test", connection=conn)
@@ -69,7 +69,7 @@ def jobs(app, monkeypatch):
     monkeypatch.setattr(snapshot, "queue_name", lambda app=None: "dashboard-test")
     monkeypatch.setattr(snapshot, "start_embedded_worker", lambda app: None)
     monkeypatch.setitem(app.config, "DASHBOARD_REFRESH_ON_VIEW", True)  # off in test apps
-    context.bind(app)
+    office_queue.bind(app)
     return queue
 
 

@@ -12,7 +12,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from office.views.grid import ensure_wired
+from office.kit.grid.views import ensure_wired
 
 ensure_wired()  # before the session's app is built (no-op once base.py lists GridMixin)
 
@@ -554,7 +554,7 @@ def test_search_objects_stay_out_of_the_model_comparison(app, county):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from office.services.grid_search import include_name, include_object
+    from office.kit.grid.search import include_name, include_object
 
     with app.app_context(), db.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={

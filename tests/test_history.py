@@ -3,8 +3,8 @@ import re
 
 import sqlalchemy as sa
 
+from office.kit.audit.log import audit_context
 from office.models import ChangeAction, ChangeLog, ChangeSource, Compound, PropertyCompany, db
-from office.services.audit import audit_context
 from office.services.uscc import complete
 
 

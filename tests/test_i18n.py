@@ -159,7 +159,7 @@ def test_home_page_and_menu_are_chinese(admin):
 def test_compound_screens_are_chinese(admin, county):
     pk = county.a.compound.id
     list_page = get_ok(admin, "/compoundview/list/")
-    # (no 记录数: the lean list of office/views/grid.py draws its pager without a COUNT)
+    # (no 记录数: the lean list of office/kit/grid/views.py draws its pager without a COUNT)
     for word in ("添加", "查看", "编辑", "删除", "操作", "查询", "返回", "住宅小区列表"):
         assert word in visible_text(list_page), word
     assert_chinese(list_page, "compound list")

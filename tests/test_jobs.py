@@ -29,9 +29,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from office.jobs.queue import start_embedded_scheduler, start_embedded_worker
 from office.models import ReportRun, ReportStatus, ReportTrigger, db
 from office.models.base import utcnow
+from office.queue import start_embedded_scheduler, start_embedded_worker
 from tests.conftest import _TMP, DATABASE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,7 +177,7 @@ class RqWorker:
         if city is not None:
             environ.update({"OFFICE_CITY_ENDPOINT": city.url, "OFFICE_CITY_TOKEN": CITY_TOKEN})
         environ.update({k: str(v) for k, v in env.items()})
-        cmd = [sys.executable, "-m", "rq.cli", "worker", "-w", "office.jobs.queue.OfficeWorker",
+        cmd = [sys.executable, "-m", "rq.cli", "worker", "-w", "office.queue.OfficeWorker",
                "--with-scheduler", "-u", REDIS_URL, "--path", str(ROOT),
                "-n", f"test-{uuid.uuid4().hex[:8]}", queue]
         self.fh = open(self.log, "wb")
@@ -259,7 +259,7 @@ def backend(request, app, monkeypatch, city_server):
 
 @pytest.mark.parametrize("fanout", ["0", "1"])
 def test_worker_builds_the_return(app, county, backend, monkeypatch, fanout):
-    from office.services.report_runs import archived_file, start_run
+    from office.services.report.runs import archived_file, start_run
     from tests.test_report import read_summary
 
     monkeypatch.setitem(app.config, "REPORT_FANOUT", fanout)
@@ -279,7 +279,7 @@ def test_worker_builds_the_return(app, county, backend, monkeypatch, fanout):
 def test_failed_job_shows_its_error_and_can_be_retried(app, county, backend):
     """A job that fails records its error and leaves nothing behind; a retry is a new attempt
     that succeeds. The failure: a file stands where the report directory's work area goes."""
-    from office.services.report_runs import retry_run, start_run
+    from office.services.report.runs import retry_run, start_run
 
     blocker = report_dir(app) / ".work"
     blocker.parent.mkdir(parents=True, exist_ok=True)
@@ -302,8 +302,8 @@ def test_failed_job_shows_its_error_and_can_be_retried(app, county, backend):
 
 
 def test_only_failed_runs_are_retried(app, county, backend):
-    from office.services.report import ReportError
-    from office.services.report_runs import retry_run, start_run
+    from office.services.report.build import ReportError
+    from office.services.report.runs import retry_run, start_run
 
     run = wait_run(start_run(AS_OF, "bureau").id)
     assert run.status == ReportStatus.done
@@ -316,7 +316,7 @@ def test_only_failed_runs_are_retried(app, county, backend):
 EMBEDDED_PROCESS = textwrap.dedent("""
     import datetime as dt, sys, time
     from office import create_app
-    from office.services.report_runs import start_run
+    from office.services.report.runs import start_run
     app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "REDIS_URL": "",
                       "REPORT_DIR": sys.argv[2], "REPORT_TEST_DELAY": 120,
                       "REPORT_FANOUT": "0"})
@@ -354,7 +354,7 @@ def _kill_embedded_server(app) -> int:
 def _kill_rq_worker(app) -> int:
     """A real `rq worker` builds a slow return; the worker and its work horse are SIGKILLed
     mid-job (the host's worker dies: nobody tells RQ); the run id."""
-    from office.services.report_runs import start_run
+    from office.services.report.runs import start_run
 
     queue = f"office-test-kill-{uuid.uuid4().hex[:8]}"
     worker = RqWorker(app, queue, OFFICE_REPORT_TEST_DELAY=120, OFFICE_REPORT_FANOUT="0")
@@ -379,7 +379,7 @@ def test_killed_worker_leaves_no_file_and_the_run_can_be_retried(app, county, ba
                                                                   monkeypatch, login, users):
     """SIGKILL mid-job: no file appears under the run's name, the run does not stay 生成中
     (the next status poll fails it and removes the temporary files) and a retry completes."""
-    from office.services.report_runs import retry_run
+    from office.services.report.runs import retry_run
 
     monkeypatch.setitem(app.config, "REPORT_FANOUT", "0")
     run_id = _kill_rq_worker(app) if backend == "redis" else _kill_embedded_server(app)
@@ -414,7 +414,7 @@ def _stale_run(county, **values) -> ReportRun:
 
 
 def test_sweeper_fails_a_run_whose_heartbeat_stopped(app, county, monkeypatch):
-    from office.services.report_sweep import sweep_stale
+    from office.services.report.sweep import sweep_stale
 
     monkeypatch.setitem(app.config, "REDIS_URL", "")
     monkeypatch.setitem(app.config, "REPORT_STALE_SECONDS", 600)
@@ -432,8 +432,8 @@ def test_sweeper_fails_a_run_whose_heartbeat_stopped(app, county, monkeypatch):
 def test_sweeper_fails_a_run_whose_job_is_lost(app, county, monkeypatch, backend_name):
     """Redis: the RQ job is gone. Embedded: the run was queued by this very process, whose
     in-process queue no longer has it (the server restarted)."""
-    from office.services.report_runs import worker_id
-    from office.services.report_sweep import sweep_stale
+    from office.services.report.runs import worker_id
+    from office.services.report.sweep import sweep_stale
 
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL if backend_name == "redis" else "")
     minute_ago = utcnow() - dt.timedelta(minutes=1)
@@ -476,7 +476,7 @@ def test_scheduler_sweeps_stale_runs(app, county, backend, monkeypatch):
     deployment's config against Redis, or the embedded scheduler's configuration."""
     from rq.cron import CronScheduler
 
-    from office.jobs.queue import connection, queue_name
+    from office.queue import connection, queue_name
 
     monkeypatch.setitem(app.config, "REPORT_STALE_SECONDS", 60)
     old = utcnow() - dt.timedelta(hours=2)
@@ -506,7 +506,7 @@ def test_scheduler_sweeps_stale_runs(app, county, backend, monkeypatch):
 
 
 def test_monthly_return_once_per_month(app, county, backend):
-    from office.services.report_sweep import start_scheduled
+    from office.services.report.sweep import start_scheduled
 
     (run,) = start_scheduled(today=D(2020, 10, 5))
     assert run.as_of == D(2020, 9, 30) and run.trigger == ReportTrigger.scheduled

@@ -15,7 +15,7 @@ revision, `db.metadata` has a column the database lacks, and `compare_metadata` 
 a copy of the metadata, without touching the models. (Known blind spot of Alembic's
 autogenerate, and so of this check: CHECK constraints, e.g. the allowed enum values. Objects
 named fts_* are the search indexes, deliberately outside the models: see
-office/services/grid_search.py.)
+office/kit/grid/search.py.)
 """
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from office import create_app
+from office.kit.grid import search as grid_search
 from office.models import db
-from office.services import grid_search
 from tests.conftest import DATABASE_URL, IS_POSTGRES
 
 # The options migrations/env.py gives autogenerate: "no drift" here means `make migrate`

@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from office.kit.registry import _snake
 from office.models import (
     ArchiveKind,
     ChangeAction,
@@ -36,7 +37,6 @@ from office.models import (
 from office.roles import ADD, DELETE, EDIT, READ, may
 from office.services.uscc import complete
 from office.views.menu import MENU
-from office.views.registry import _snake
 from tests.conftest import PASSWORD, ROLE_USERS, _truncate_business_tables
 
 # ------------------------------------------------------------------ shared test machinery

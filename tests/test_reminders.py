@@ -141,10 +141,10 @@ def test_a_moved_deadline_is_reminded_again_and_ended_campaigns_are_quiet(county
 
 def test_job_function_and_the_embedded_queue_add_no_duplicates(app, county, scenario,
                                                                monkeypatch):
-    from office.jobs import context
-    from office.jobs.queue import get_queue, start_embedded_worker
+    from office import queue
+    from office.queue import get_queue, start_embedded_worker
 
-    context.bind(app)  # the job's app: this test app (as the embedded worker binds it)
+    queue.bind(app)  # the job's app: this test app (as the embedded worker binds it)
     assert daily_reminders(DAY.isoformat())["reminders"] == 6
     assert daily_reminders(DAY.isoformat())["reminders"] == 0
     db.session.commit()  # end the test's read transaction before the worker writes

@@ -33,8 +33,8 @@ from office.models import (
     TownshipKind,
     db,
 )
-from office.services.report import ReportError, build_to_file, write_atomically
-from office.services.report_sheets import SHEET_NAMES, SHEET_ORDER
+from office.services.report.build import ReportError, build_to_file, write_atomically
+from office.services.report.sheets import SHEET_NAMES, SHEET_ORDER
 from tests.conftest import seeded_county
 
 D = dt.date
@@ -130,7 +130,7 @@ def sheet_values(path) -> dict[str, list[tuple]]:
 
 @pytest.fixture()
 def demo(app):
-    """A seeded demo county (office.services.seed, 150 compounds in 10 townships)."""
+    """A seeded demo county (office.demo.seed, 150 compounds in 10 townships)."""
     with seeded_county(app, compounds=150, seed=11) as campaign:
         yield campaign
 
@@ -338,9 +338,9 @@ def test_cli_builds_the_same_return(app, demo, tmp_path):
 
 def test_fanned_out_parts_make_the_same_workbook(demo, tmp_path):
     """Per-township part files merged (what the RQ fan-out does) = the one-pass build."""
-    from office.services import report_parts
-    from office.services.report import HeaderMeta, write_return
-    from office.services.report_data import snapshot
+    from office.services.report import parts as report_parts
+    from office.services.report.build import HeaderMeta, write_return
+    from office.services.report.data import snapshot
 
     single = tmp_path / "single.xlsx"
     build_to_file(AS_OF, single, filled_by="甲")

@@ -50,7 +50,7 @@ from office.models import (
     Township,
     db,
 )
-from office.services.report import build_to_file
+from office.services.report.build import build_to_file
 from tests.test_jobs import backend, city_server, rq_worker  # noqa: F401 (fixtures)
 from tests.test_report import demo, read_summary, sheet_values  # noqa: F401 (fixture)
 
@@ -176,7 +176,7 @@ def test_past_date_gives_the_archived_return_after_later_changes(demo, tmp_path)
 def test_archived_return_is_frozen_and_regenerating_makes_a_new_run(app, county, backend):
     """A submitted return's file never changes; a backdated correction shows only in a new
     run generated afterwards."""
-    from office.services.report_runs import archived_file, regenerate, start_run
+    from office.services.report.runs import archived_file, regenerate, start_run
     from office.services.submission import record_receipt
     from tests.test_jobs import wait_run
 

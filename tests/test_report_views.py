@@ -179,7 +179,7 @@ def test_failed_run_shows_error_and_retry_button(app, county, users, login, back
 
 
 def test_manual_receipt_is_recorded_once(app, county, users, login, backend):
-    from office.services.report_runs import start_run
+    from office.services.report.runs import start_run
 
     run = wait_run(start_run(AS_OF, "bureau").id)
     client = login("supervisor")
@@ -196,7 +196,7 @@ def test_manual_receipt_is_recorded_once(app, county, users, login, backend):
 
 
 def test_download_refuses_an_altered_archive(app, county, users, login, backend):
-    from office.services.report_runs import start_run
+    from office.services.report.runs import start_run
 
     run = wait_run(start_run(AS_OF, "bureau").id)
     path = report_dir(app) / run.file_path

@@ -19,9 +19,9 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 
+from office.kit.registry import _snake
 from office.models import db
 from office.roles import ADD, DELETE, EDIT, may
-from office.views.registry import _snake
 from tests.conftest import ROLE_USERS
 from tests.test_permissions import (  # noqa: F401  (fixtures)
     VIEWS,

@@ -1,4 +1,4 @@
-"""office/services/seed.py: the demo county is deterministic, seeded once, valid and realistic.
+"""office/demo/seed.py: the demo county is deterministic, seeded once, valid and realistic.
 
 These tests need an EMPTY database (not the tiny factory county): `empty` truncates it, and
 `demo` seeds the default county (300 compounds, seed 2020) once for the read-only checks.
@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from stdnum.cn import uscc
 
+from office.demo.seed import seed_demo
 from office.models import (
     Campaign,
     ChangeLog,
@@ -45,7 +46,6 @@ from office.models import (
     TownshipKind,
     db,
 )
-from office.services.seed import seed_demo
 from tests.conftest import IS_POSTGRES, _truncate_business_tables, count
 
 AS_OF = dt.date(2020, 10, 15)
@@ -114,14 +114,14 @@ def test_seeds_once(empty):
 def test_counts_are_the_rows_written(empty):
     counts = seed_demo(compounds=80, seed=3)
     tables = {t.name: t for t in _business_tables()}
-    from office.services.seed import LABELS
+    from office.demo.seed import LABELS
     for table, label in LABELS.items():
         assert counts[label] == count(tables[table]), table
     assert count(ChangeLog) == 0  # bulk seeding is not a clerk's edit: no audit rows
 
 
 def test_failure_leaves_nothing_behind(empty, monkeypatch):
-    import office.services.seed as seed
+    import office.demo.seed as seed
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -346,7 +346,7 @@ def test_every_indicator_strictly_between_0_and_100(demo):
 
 # --- the compound search index after the bulk load ------------------------------------------
 # On SQLite the seeder drops the FTS5 index's triggers, fills the index in one statement and
-# creates the triggers again (office/services/grid_search_ddl.py); on PostgreSQL the pg_trgm
+# creates the triggers again (office/kit/grid/search_ddl.py); on PostgreSQL the pg_trgm
 # indexes follow the COPY. Either way the grid's search must find exactly the seeded rows and
 # keep following later edits.
 
@@ -379,7 +379,7 @@ def _containing(term: str) -> set[int]:
 
 def _fts_ids(term: str) -> set[int] | None:
     """SQLite: the rows the FTS5 table itself answers for ``term`` (None on PostgreSQL)."""
-    from office.services.grid_search import fts_match
+    from office.kit.grid.search import fts_match
 
     if IS_POSTGRES:
         return None
@@ -394,7 +394,7 @@ def _search_triggers() -> dict[str, str]:
 
 
 def test_search_finds_seeded_compounds_and_follows_later_edits(app, empty):
-    from office.services import grid_search_ddl
+    from office.kit.grid import search_ddl as grid_search_ddl
 
     seed_demo(compounds=150, seed=8)
     search = _grid_client(app)
@@ -438,7 +438,7 @@ def test_failed_seeding_keeps_the_search_index(app, empty, monkeypatch, failure)
     """A failure after compounds were written - an exception, or a row the database refuses
     (on SQLite INSERT OR ROLLBACK ends the transaction itself) - leaves no rows, and the
     search index's triggers as they were."""
-    import office.services.seed as seed
+    import office.demo.seed as seed
 
     triggers_before = None if IS_POSTGRES else _search_triggers()
     assert triggers_before is None or len(triggers_before) == 3

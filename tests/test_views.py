@@ -12,6 +12,7 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
+from office.kit.labels import LABELS
 from office.models import (
     ArchiveItem,
     ArchiveKind,
@@ -59,7 +60,6 @@ from office.models import (
     db,
 )
 from office.services.uscc import complete
-from office.views.labels import LABELS
 from office.views.menu import MENU
 from tests.test_crud import (  # noqa: F401  (module fixtures)
     fast_passwords,

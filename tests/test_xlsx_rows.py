@@ -9,7 +9,7 @@ from decimal import Decimal
 import openpyxl
 import xlsxwriter
 
-from office.services.xlsx_rows import EXCEL_EPOCH, StreamedSheet
+from office.kit.io.rows import EXCEL_EPOCH, StreamedSheet
 
 ROWS = [
     ["普通文本", 12, 3.25, dt.date(2020, 9, 30), Decimal("1234.50")],

@@ -11,10 +11,10 @@ bigrams (SQLite triggers cannot loop or use WITH); page_compound_id, a narrow in
 alone, so OFFSET over id order walks a small index instead of the whole table (PostgreSQL's
 primary key index already is one).
 
-The fts_* and page_* objects live outside the ORM metadata: office.services.grid_search
+The fts_* and page_* objects live outside the ORM metadata: office.kit.grid.search
 (include_name / include_object) keeps autogenerate from proposing to drop it. The indexed
 expression is grid_search.text_sql(); the SQLite DDL (FTS5 table, triggers, fill) is
-office.services.grid_search_ddl, which the demo seeder also uses to drop and recreate the
+office.kit.grid.search_ddl, which the demo seeder also uses to drop and recreate the
 triggers around its bulk load (change it only with a new migration, see there).
 
 Revision ID: bfaff0508f8d
@@ -23,8 +23,8 @@ Create Date: 2026-11-26 15:00:00
 """
 from alembic import op
 
-from office.services import grid_search_ddl as ddl
-from office.services.grid_search import text_sql
+from office.kit.grid import search_ddl as ddl
+from office.kit.grid.search import text_sql
 
 revision = "bfaff0508f8d"
 down_revision = "f416882e6500"

@@ -9,7 +9,7 @@
   (name, id) within one township - what a township clerk's row scope and the township filter
   ask for. SQLite needs none: the unique (township_id, name) index carries the rowid and
   serves that order already. Like page_compound_id (SQLite only, see bfaff0508f8d) it lives
-  outside the models (page_* names: office.services.grid_search.include_name keeps
+  outside the models (page_* names: office.kit.grid.search.include_name keeps
   autogenerate and the drift test away from it).
 
 Revision ID: f90047fe32ae

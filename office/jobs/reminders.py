@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .context import app_context
+from office.queue import app_context
 
 REMINDER_CRON = "0 23 * * *"  # 07:00 Beijing time
 
 
 def daily_reminders(day: str | None = None) -> dict:
-    from ..models import ChangeSource
-    from ..services import notifications
-    from ..services.audit import audit_context
+    from office.kit.audit.log import audit_context
+    from office.models import ChangeSource
+    from office.services import notifications
 
     with app_context(), audit_context(ChangeSource.job, username="后台任务"):
         return notifications.send_reminders(dt.date.fromisoformat(day) if day else None)

@@ -1,5 +1,5 @@
-"""Report jobs (RQ): thin wrappers around office.services.report_runs / report_sweep, each in
-an app context with its writes labelled as a job's (office.services.audit).
+"""Report jobs (RQ): thin wrappers around office.services.report.runs / report_sweep, each in
+an app context with its writes labelled as a job's (office.kit.audit.log).
 
     build_report(run_id, attempt)              the whole return in one job
     build_statuses / build_figures / build_part / merge_report
@@ -11,62 +11,62 @@ from __future__ import annotations
 
 import contextlib
 
-from .context import app_context
+from office.queue import app_context
 
 
 @contextlib.contextmanager
 def job_context():
-    from ..models import ChangeSource
-    from ..services.audit import audit_context
+    from office.kit.audit.log import audit_context
+    from office.models import ChangeSource
 
     with app_context() as app, audit_context(ChangeSource.job, username="后台任务"):
         yield app
 
 
 def build_report(run_id: int, attempt: int) -> str:
-    from ..services import report_runs
+    from office.services.report import runs as report_runs
 
     with job_context():
         return report_runs.execute(run_id, attempt)
 
 
 def build_figures(run_id: int, attempt: int) -> str:
-    from ..services import report_runs
+    from office.services.report import runs as report_runs
 
     with job_context():
         return report_runs.execute_figures(run_id, attempt)
 
 
 def build_statuses(run_id: int, attempt: int) -> str:
-    from ..services import report_runs
+    from office.services.report import runs as report_runs
 
     with job_context():
         return report_runs.execute_statuses(run_id, attempt)
 
 
 def build_part(run_id: int, attempt: int, township_id: int) -> str:
-    from ..services import report_runs
+    from office.services.report import runs as report_runs
 
     with job_context():
         return report_runs.execute_township(run_id, attempt, township_id)
 
 
 def merge_report(run_id: int, attempt: int) -> str:
-    from ..services import report_runs
+    from office.services.report import runs as report_runs
 
     with job_context():
         return report_runs.execute_merge(run_id, attempt)
 
 
 def monthly_report() -> list[int]:
-    from ..services import report_sweep
+    from office.services.report import sweep as report_sweep
 
     with job_context():
         return [run.id for run in report_sweep.start_scheduled()]
 
 
 def sweep_stale_runs() -> list[int]:
-    from ..services import report_sweep
+    from office.services.report import sweep as report_sweep
 
     with job_context():
         return report_sweep.sweep_stale()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .context import app_context
+from office.queue import app_context
 
 # 02:30 Beijing time (RQ's cron is UTC): after the day's edits, before the morning's views.
 SNAPSHOT_CRON = "30 18 * * *"
@@ -23,7 +23,7 @@ SNAPSHOT_CRON = "30 18 * * *"
 def compute_snapshot(campaign_id: int, as_of: str) -> dict:
     from rq import get_current_job
 
-    from ..services import snapshot
+    from office.services import snapshot
 
     day = dt.date.fromisoformat(as_of)
     job = get_current_job()
@@ -35,7 +35,7 @@ def compute_snapshot(campaign_id: int, as_of: str) -> dict:
 
 
 def refresh_dashboards() -> dict:
-    from ..services import snapshot
+    from office.services import snapshot
 
     with app_context():
         return snapshot.refresh_all()

@@ -5,13 +5,13 @@ is raised again while retries are left, so RQ runs the job again after the inter
 """
 from __future__ import annotations
 
-from .report import job_context
+from office.jobs.report import job_context
 
 
 def submit_report(run_id: int) -> str:
     from rq import get_current_job
 
-    from ..services import submission
+    from office.services import submission
 
     job = get_current_job()
     retries_left = job.retries_left if job is not None else None

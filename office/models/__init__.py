@@ -1,7 +1,7 @@
 """All models, importable from one place; one module per area."""
-from .audit import ChangeAction, ChangeLog, ChangeSource
-from .base import LabelledEnum, ScopeRule, db
-from .campaign import (
+from office.models.audit import ChangeAction, ChangeLog, ChangeSource
+from office.models.base import LabelledEnum, ScopeRule, db
+from office.models.campaign import (
     Campaign,
     Indicator,
     Step,
@@ -11,9 +11,16 @@ from .campaign import (
     TaskStatus,
     TaskUpdate,
 )
-from .compound import Compound, CompoundKind, ManagementMode
-from .dispute import Dispute, DisputeParties, DisputeStatus, Finding, FindingSource, FindingStatus
-from .governance import (
+from office.models.compound import Compound, CompoundKind, ManagementMode
+from office.models.dispute import (
+    Dispute,
+    DisputeParties,
+    DisputeStatus,
+    Finding,
+    FindingSource,
+    FindingStatus,
+)
+from office.models.governance import (
     ArchiveItem,
     ArchiveKind,
     CommitteeKind,
@@ -26,9 +33,16 @@ from .governance import (
     SupervisionKind,
     SupervisionRecord,
 )
-from .notification import Notification, ReminderThreshold, TaskReminder
-from .org import ContactPoint, County, Department, DirectoryRevision, Township, TownshipKind
-from .property import (
+from office.models.notification import Notification, ReminderThreshold, TaskReminder
+from office.models.org import (
+    ContactPoint,
+    County,
+    Department,
+    DirectoryRevision,
+    Township,
+    TownshipKind,
+)
+from office.models.property import (
     ContractKind,
     Disclosure,
     DisclosureItem,
@@ -39,16 +53,16 @@ from .property import (
     ServiceContract,
     ServiceGrade,
 )
-from .report import (
+from office.models.report import (
     ReportRun,
     ReportStatus,
     ReportTrigger,
     SubmissionChannel,
     SubmissionStatus,
 )
-from .signboard import Signboard
-from .snapshot import IndicatorFigure, IndicatorSnapshot
-from .user import OfficeUser
+from office.models.signboard import Signboard
+from office.models.snapshot import IndicatorFigure, IndicatorSnapshot
+from office.models.user import OfficeUser
 
 __all__ = [name for name in dir() if not name.startswith("_")]
 

@@ -6,7 +6,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import LabelledEnum, ScopeRule, db, enum_column, utcnow
+from office.models.base import LabelledEnum, ScopeRule, db, enum_column, utcnow
 
 
 class ChangeAction(LabelledEnum):

@@ -12,8 +12,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from .base import AuditedMixin, LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
-from .org import County, Department, Township
+from office.models.base import (
+    AuditedMixin,
+    LabelledEnum,
+    ScopeRule,
+    VersionedMixin,
+    db,
+    enum_column,
+)
+from office.models.org import County, Department, Township
 
 
 class Indicator(LabelledEnum):

@@ -6,8 +6,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
-from .org import Township
+from office.models.base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
+from office.models.org import Township
 
 
 class CompoundKind(LabelledEnum):

@@ -6,8 +6,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
-from .compound import Compound
+from office.models.base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
+from office.models.compound import Compound
 
 IN_TOWNSHIP = ScopeRule(township="compound.township_id")
 

@@ -21,9 +21,9 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, column_property, mapped_column, relationship
 
-from .base import LabelledEnum, db, enum_column, utcnow
-from .campaign import Task
-from .user import OfficeUser
+from office.models.base import LabelledEnum, db, enum_column, utcnow
+from office.models.campaign import Task
+from office.models.user import OfficeUser
 
 
 class ReminderThreshold(LabelledEnum):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from .base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
+from office.models.base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
 
 
 class TownshipKind(LabelledEnum):

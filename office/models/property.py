@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from stdnum.cn import uscc as uscc_check
 from stdnum.exceptions import ValidationError
 
-from .base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
-from .compound import Compound
+from office.models.base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
+from office.models.compound import Compound
 
 IN_TOWNSHIP = ScopeRule(township="compound.township_id")
 

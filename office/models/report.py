@@ -6,8 +6,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import AuditedMixin, LabelledEnum, ScopeRule, db, enum_column
-from .campaign import Campaign
+from office.models.base import AuditedMixin, LabelledEnum, ScopeRule, db, enum_column
+from office.models.campaign import Campaign
 
 
 class ReportStatus(LabelledEnum):
@@ -35,7 +35,7 @@ class SubmissionStatus(LabelledEnum):
 
 class ReportRun(AuditedMixin, db.Model):
     """One generation of the return. The archived file is written once and never rewritten:
-    generating again makes a new run (office/services/report.py)."""
+    generating again makes a new run (office/services/report/build.py)."""
 
     __tablename__ = "report_run"
     __scope__ = ScopeRule()

@@ -6,8 +6,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import ScopeRule, VersionedMixin, db
-from .compound import Compound
+from office.models.base import ScopeRule, VersionedMixin, db
+from office.models.compound import Compound
 
 
 class Signboard(VersionedMixin, db.Model):

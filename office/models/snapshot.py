@@ -16,8 +16,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import AuditedMixin, db, enum_column
-from .campaign import Indicator
+from office.models.base import AuditedMixin, db, enum_column
+from office.models.campaign import Indicator
 
 
 class IndicatorSnapshot(AuditedMixin, db.Model):

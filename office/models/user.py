@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .org import Department, Township
+from office.models.org import Department, Township
 
 
 class OfficeUser(User):

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .. import indicators as ind
-from ..indicators import INDICATORS, Rate
-from ..models import Campaign, Compound, Township, db
-from ..security import UserScope, scope_clause
-from . import snapshot
+from office import indicators as ind
+from office.indicators import INDICATORS, Rate
+from office.models import Campaign, Compound, Township, db
+from office.scope import UserScope, scope_clause
+from office.services import snapshot
 
 STATUS_LABELS = {"met": "已达标", "pending": "未达标·未到期", "not_met": "未达标·已到期",
                  None: "无考核目标"}

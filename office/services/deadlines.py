@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import joinedload
 
-from ..models import Campaign, Step, Task, TaskStatus, db
-from ..security import UserScope, scope_clause
+from office.models import Campaign, Step, Task, TaskStatus, db
+from office.scope import UserScope, scope_clause
 
 DUE_SOON_DAYS = 7
 DONE_SHOWN = 50  # "我的任务" lists the latest finished tasks; the task list has them all

@@ -29,8 +29,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import attributes
 from wtforms.validators import StopValidation
 
-from ..models import ContactPoint, County, Department, DirectoryRevision, Township
-from ..models.org import PhoneNumberError, normalize_phone
+from office.models import ContactPoint, County, Department, DirectoryRevision, Township
+from office.models.org import PhoneNumberError, normalize_phone
 
 # What a board prints of a contact (its unit is department_id/township_id).
 PRINTED = ("department_id", "township_id", "person", "service_phone", "complaint_phone",
@@ -109,7 +109,7 @@ def _unit_name(obj) -> str:
 
 
 def _restricted() -> bool:
-    from ..security import current_scope
+    from office.scope import current_scope
 
     return current_scope().restricted
 
@@ -226,7 +226,7 @@ def install(session) -> None:
 def latest_revision(county_id: int, as_of: dt.date | None = None) -> DirectoryRevision | None:
     """The revision in effect on ``as_of`` (today): the highest number effective by then -
     the same rule as office.indicators' signboard_current."""
-    from ..models import db
+    from office.models import db
 
     as_of = as_of or today()
     return db.session.scalars(
@@ -253,7 +253,7 @@ class Line:
 def department_lines(county_id: int) -> tuple[list[Line], list[str]]:
     """Every department of the county with its contacts (department order), and the names of
     departments that have no contact at all. One query."""
-    from ..models import db
+    from office.models import db
 
     rows = db.session.execute(
         sa.select(Department, ContactPoint)
@@ -271,7 +271,7 @@ def department_lines(county_id: int) -> tuple[list[Line], list[str]]:
 
 def township_lines(township_ids: Iterable[int]) -> dict[int, list[Line]]:
     """township id -> its contacts. One query."""
-    from ..models import db
+    from office.models import db
 
     ids = list(township_ids)
     out: dict[int, list[Line]] = {i: [] for i in ids}
@@ -316,7 +316,7 @@ class Directory:
 
 def directory(county_id: int | None = None) -> list[Directory]:
     """The directory of every county (or one): three queries per county."""
-    from ..models import db
+    from office.models import db
 
     query = sa.select(County).order_by(County.id)
     if county_id is not None:

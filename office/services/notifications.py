@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy.orm import joinedload
 
-from ..models import (
+from office.models import (
     Campaign,
     Notification,
     OfficeUser,
@@ -33,8 +33,8 @@ from ..models import (
     TaskStatus,
     db,
 )
-from ..models.base import utcnow
-from .deadlines import today
+from office.models.base import utcnow
+from office.services.deadlines import today
 
 BUREAU_ROLE = "BureauClerk"
 # (days left at most, threshold), most urgent first; past the deadline is "overdue".

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import aliased
 
-from ..models import Compound, County, DirectoryRevision, Signboard, Township, db
-from . import directory
-from .directory import Line, today
+from office.models import Compound, County, DirectoryRevision, Signboard, Township, db
+from office.services import directory
+from office.services.directory import Line, today
 
 DEFAULT_HOTLINE = ("12345", "政务服务便民热线")
 

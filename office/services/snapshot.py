@@ -5,7 +5,7 @@ What is stored is office.indicators' output verbatim (IndicatorFigure rows: nume
 denominator per township from ``township_rates``, and the county's from ``county_rates``),
 never a figure computed another way. ``change_mark`` is max(change_log.id) read in the same
 consistent read transaction as the figures: every ORM write adds ChangeLog rows
-(office/services/audit.py), so a higher id in the log means the records may have changed
+(office/kit/audit/log.py), so a higher id in the log means the records may have changed
 since.
 
 When figures are (re)computed:
@@ -39,11 +39,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import indicators as ind
-from ..indicators import Rate
-from ..jobs.queue import connection, get_queue, is_embedded, queue_name, start_embedded_worker
-from ..models import Campaign, ChangeLog, Indicator, IndicatorFigure, IndicatorSnapshot, db
-from ..models.base import utcnow
+from office import indicators as ind
+from office.indicators import Rate
+from office.models import Campaign, ChangeLog, Indicator, IndicatorFigure, IndicatorSnapshot, db
+from office.models.base import utcnow
+from office.queue import connection, get_queue, is_embedded, queue_name, start_embedded_worker
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def compute(campaign_id: int, as_of: dt.date) -> Computed:
     township figures, as county_rates adds them. tests/test_dashboard.py asserts the stored
     county figures equal county_rates for every indicator.
     """
-    from .report_data import snapshot as consistent_read
+    from office.services.report.data import snapshot as consistent_read
 
     started = time.perf_counter()
     with consistent_read():
@@ -296,7 +296,7 @@ def read(campaign_id: int, as_of: dt.date, dates: Iterable[dt.date],
     """ONE query: the snapshots of the dates (each at least once, through the outer join)
     and their figures — the county's for every date and every township's for ``as_of``, or
     only ``township_id``'s when given (a township clerk's dashboard)."""
-    from ..models import Township
+    from office.models import Township
 
     S, F = IndicatorSnapshot, IndicatorFigure
     if township_id is None:

@@ -22,11 +22,11 @@ import uuid
 import sqlalchemy as sa
 from flask import current_app
 
-from ..jobs.queue import get_queue, is_embedded, start_embedded_scheduler, start_embedded_worker
-from ..models import ReportRun, ReportStatus, SubmissionChannel, SubmissionStatus, db
-from ..models.base import utcnow
-from .report import ReportError
-from .report_runs import archived_file, download_name
+from office.models import ReportRun, ReportStatus, SubmissionChannel, SubmissionStatus, db
+from office.models.base import utcnow
+from office.queue import get_queue, is_embedded, start_embedded_scheduler, start_embedded_worker
+from office.services.report.build import ReportError
+from office.services.report.runs import archived_file, download_name
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TIMEOUT = 60

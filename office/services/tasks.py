@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..indicators import INDICATORS, Rate, county_rates, township_rates
-from ..models import (
+from office.indicators import INDICATORS, Rate, county_rates, township_rates
+from office.models import (
     Campaign,
     Department,
     Indicator,
@@ -49,8 +49,8 @@ from ..models import (
     Township,
     db,
 )
-from . import evidence
-from .deadlines import today
+from office.services import evidence
+from office.services.deadlines import today
 
 
 class TaskError(ValueError):

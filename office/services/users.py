@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 
-from ..models import Department, Township, db
-from ..roles import ROLE_GRANTS
-from ..security import password_validator
+from office.models import Department, Township, db
+from office.roles import ROLE_GRANTS
+from office.security import password_validator
 
 SCOPED = {"TownshipClerk": "township", "DepartmentLiaison": "department"}
 

@@ -1,9 +1,9 @@
 """系统管理 → 修改记录: the change log, read-only, Admin only."""
-from ..models import ChangeLog
-from ..roles import CHANGE_LOG
-from .base import OfficeModelView
-from .history import ChangeLogInterface
-from .labels import to_minute
+from office.kit.audit.views import ChangeLogInterface
+from office.kit.base import OfficeModelView
+from office.kit.labels import to_minute
+from office.models import ChangeLog
+from office.roles import CHANGE_LOG
 
 
 class ChangeLogView(OfficeModelView):

@@ -14,10 +14,10 @@ from flask import abort, current_app, jsonify, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from ..roles import DASHBOARD, READ
-from ..security import current_scope
-from ..services import dashboard as service, snapshot
-from .indicators_api import IndicatorApi
+from office.roles import DASHBOARD, READ
+from office.scope import current_scope
+from office.services import dashboard as service, snapshot
+from office.views.indicators_api import IndicatorApi
 
 
 def _int(name: str) -> int | None:

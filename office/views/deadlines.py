@@ -21,10 +21,10 @@ from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..models import Task, TaskEvidence, TaskUpdate, db
-from ..roles import ADD, METHOD_VERBS, MY_TASKS, NOTIFICATIONS, TASK_BOARD
-from ..security import current_scope, in_scope, scope_clause
-from ..services import deadlines, evidence, notifications, tasks as service
+from office.models import Task, TaskEvidence, TaskUpdate, db
+from office.roles import ADD, METHOD_VERBS, MY_TASKS, NOTIFICATIONS, TASK_BOARD
+from office.scope import current_scope, in_scope, scope_clause
+from office.services import deadlines, evidence, notifications, tasks as service
 
 
 def _int_arg(name: str) -> int | None:
@@ -221,8 +221,8 @@ def register_deadlines(appbuilder, category: str) -> None:
     """The deadline screens at the head of the 任务督办 menu; the rest without a menu entry
     (the progress page is reached from the tasks, the notifications from the navbar's bell).
     Also the steps' screen and API (a tab of the campaign's show page)."""
-    from .registry import api_for
-    from .tasks import StepView
+    from office.kit.registry import api_for
+    from office.views.tasks import StepView
 
     for view, name, icon in MENU_ENTRIES:
         appbuilder.add_view(view, name, icon=icon, category=category)

@@ -1,8 +1,8 @@
 """Dispute mediation and inspection findings."""
-from ..models import Dispute, Finding
-from ..security import ScopedInterface
-from .base import OfficeModelView
-from .loading import joined
+from office.kit.base import OfficeModelView
+from office.kit.loading import joined
+from office.models import Dispute, Finding
+from office.scope import ScopedInterface
 
 
 class DisputeView(OfficeModelView):

@@ -1,5 +1,7 @@
 """小区与业委会: compounds and owners' self-government."""
-from ..models import (
+from office.kit.base import OfficeModelView
+from office.kit.loading import joined
+from office.models import (
     ArchiveItem,
     CommitteeMember,
     Compound,
@@ -7,12 +9,10 @@ from ..models import (
     PrepGroup,
     SupervisionRecord,
 )
-from ..security import ScopedInterface
-from .base import OfficeModelView
-from .disputes import DisputeView, FindingView
-from .loading import joined
-from .property import DisclosureView, ServiceContractView
-from .signboards import SignboardView
+from office.scope import ScopedInterface
+from office.views.disputes import DisputeView, FindingView
+from office.views.property import DisclosureView, ServiceContractView
+from office.views.signboards import SignboardView
 
 # A committee's label names its compound: load both with every committee dropdown.
 _COMMITTEE_CHOICES = {"committee": [joined("compound")]}

@@ -11,11 +11,11 @@ from flask import request
 from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import protect
 
-from .. import indicators as ind
-from ..models import Township, db
-from ..roles import DASHBOARD, READ
-from ..security import current_scope
-from ..services import dashboard as service
+from office import indicators as ind
+from office.models import Township, db
+from office.roles import DASHBOARD, READ
+from office.scope import current_scope
+from office.services import dashboard as service
 
 
 def _rate(rate: ind.Rate | None, targets, as_of) -> dict | None:

@@ -1,9 +1,10 @@
 """Every screen, grouped in the menu the way the plan is organised."""
-from .audit import ChangeLogView
-from .dashboard import register_dashboard
-from .deadlines import register_deadlines
-from .disputes import DisputeView, FindingView
-from .governance import (
+from office.kit.registry import register
+from office.views.audit import ChangeLogView
+from office.views.dashboard import register_dashboard
+from office.views.deadlines import register_deadlines
+from office.views.disputes import DisputeView, FindingView
+from office.views.governance import (
     ArchiveItemView,
     CommitteeMemberView,
     CompoundView,
@@ -11,7 +12,7 @@ from .governance import (
     PrepGroupView,
     SupervisionRecordView,
 )
-from .org import (
+from office.views.org import (
     ContactPointView,
     CountyView,
     DepartmentView,
@@ -19,11 +20,15 @@ from .org import (
     DirectoryRevisionView,
     TownshipView,
 )
-from .property import DisclosureView, PriceReviewView, PropertyCompanyView, ServiceContractView
-from .registry import register
-from .reports import ReportRunView
-from .signboards import SignboardPrintView, SignboardView, StaleSignboardView
-from .tasks import CampaignView, TargetView, TaskUpdateView, TaskView
+from office.views.property import (
+    DisclosureView,
+    PriceReviewView,
+    PropertyCompanyView,
+    ServiceContractView,
+)
+from office.views.reports import ReportRunView
+from office.views.signboards import SignboardPrintView, SignboardView, StaleSignboardView
+from office.views.tasks import CampaignView, TargetView, TaskUpdateView, TaskView
 
 GOVERNANCE = "小区与业委会"
 PROPERTY = "物业服务"

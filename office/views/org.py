@@ -9,15 +9,15 @@ from flask import url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from ..models import ContactPoint, County, Department, DirectoryRevision, Township
-from ..roles import EDIT, READ
-from ..security import ScopedInterface, current_scope
-from ..services import directory
-from ..services.directory import PhoneNumber
-from .base import OfficeModelView
-from .governance import CompoundView
-from .loading import joined
-from .tasks import TaskView
+from office.kit.base import OfficeModelView
+from office.kit.loading import joined
+from office.models import ContactPoint, County, Department, DirectoryRevision, Township
+from office.roles import EDIT, READ
+from office.scope import ScopedInterface, current_scope
+from office.services import directory
+from office.services.directory import PhoneNumber
+from office.views.governance import CompoundView
+from office.views.tasks import TaskView
 
 
 class ContactPointView(OfficeModelView):

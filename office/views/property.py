@@ -1,9 +1,9 @@
 """物业服务: companies, contracts, price reviews, disclosures."""
-from ..models import Disclosure, PropertyCompany, ServiceContract
-from ..roles import PRICE_REVIEW
-from ..security import ScopedInterface
-from .base import OfficeModelView
-from .loading import joined
+from office.kit.base import OfficeModelView
+from office.kit.loading import joined
+from office.models import Disclosure, PropertyCompany, ServiceContract
+from office.roles import PRICE_REVIEW
+from office.scope import ScopedInterface
 
 _CONTRACT_TERMS = [
     "compound", "company", "kind", "signed_on", "starts_on", "ends_on", "terminated_on",

@@ -29,13 +29,14 @@ from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 
-from ..models import Campaign, ReportRun, ReportStatus, SubmissionStatus, db
-from ..roles import ADD, METHOD_VERBS, REPORTS
-from ..security import ScopedInterface
-from ..services import report_runs, report_sweep, submission
-from ..services.report import ReportError
-from .base import OfficeModelView
-from .labels import to_minute
+from office.kit.base import OfficeModelView
+from office.kit.labels import to_minute
+from office.models import Campaign, ReportRun, ReportStatus, SubmissionStatus, db
+from office.roles import ADD, METHOD_VERBS, REPORTS
+from office.scope import ScopedInterface
+from office.services import submission
+from office.services.report import runs as report_runs, sweep as report_sweep
+from office.services.report.build import ReportError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_IDS_MAX = 50

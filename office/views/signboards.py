@@ -23,13 +23,13 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..models import ChangeSource, Compound, Signboard, Township, db
-from ..roles import READ
-from ..security import ScopedInterface, current_scope, scope_clause
-from ..services import signboards as service
-from ..services.audit import audit_context
-from .base import OfficeModelView
-from .loading import joined
+from office.kit.audit.log import audit_context
+from office.kit.base import OfficeModelView
+from office.kit.loading import joined
+from office.models import ChangeSource, Compound, Signboard, Township, db
+from office.roles import READ
+from office.scope import ScopedInterface, current_scope, scope_clause
+from office.services import signboards as service
 
 MAX_ACTION_ROWS = 2000
 
@@ -47,7 +47,7 @@ class GridActionsMixin:
     action's permission is the FAB action's; the view's ``<name>_rows(items) -> message`` does
     the work (a ValueError is a refusal: 422 with its message, nothing written).
 
-    Generic on purpose: its place is office/views/grid.py + static/grid/grid.js.
+    Generic on purpose: its place is office/kit/grid/views.py + static/grid/grid.js.
     """
 
     grid_actions: tuple[str, ...] = ()
@@ -218,8 +218,8 @@ class StaleSignboardView(_Boards):
 
 
 def _current_revisions():
-    from ..models import County
-    from ..services import directory
+    from office.models import County
+    from office.services import directory
 
     return [(county, directory.latest_revision(county.id))
             for county in db.session.scalars(sa.select(County).order_by(County.id))]
@@ -257,7 +257,7 @@ class SignboardPrintView(BaseView):
         term = (request.args.get("q") or "").strip()
         found = []
         if term:
-            from ..services.grid_search import escape_like
+            from office.kit.grid.search import escape_like
 
             found = list(db.session.scalars(
                 sa.select(Compound).where(in_scope, Compound.name.ilike(

@@ -21,11 +21,11 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy.orm import selectinload
 
-from ..models import Campaign, Indicator, Step, Target, Task, TaskUpdate
-from ..security import ScopedInterface
-from ..services import tasks as service
-from .base import OfficeModelView
-from .loading import joined
+from office.kit.base import OfficeModelView
+from office.kit.loading import joined
+from office.models import Campaign, Indicator, Step, Target, Task, TaskUpdate
+from office.scope import ScopedInterface
+from office.services import tasks as service
 
 # A task's label names its owner (township or department): load them with every task dropdown.
 _TASK_CHOICES = {"task": [joined("township", "department")]}
@@ -114,7 +114,7 @@ class TaskView(OfficeModelView):
     show_template = "tasks/task_show.html"
     # The owner (township clerk, department liaison) reports status and progress; the title,
     # deadline and addressee are the bureau's - on the form, the grid and the API alike
-    # (office/views/base.py, ScopedMixin).
+    # (office/kit/base.py, ScopedMixin).
     owner_edit_columns = list(service.OWNER_EDITABLE)
     owner_edit_check = staticmethod(service.check_owner_edit)
 

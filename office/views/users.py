@@ -6,6 +6,8 @@ from flask_appbuilder.security.views import (
     UserGroupModelView,
 )
 
+from office.security import OfficeSecurityManager
+
 _SCOPE_COLUMNS = ["township", "department"]
 
 
@@ -40,3 +42,13 @@ class OfficeGroupModelView(UserGroupModelView):
 
 class OfficePermissionViewModelView(PermissionViewModelView):
     label_columns = {**PermissionViewModelView.label_columns, "role": "角色"}
+
+
+class ScreenedSecurityManager(OfficeSecurityManager):
+    """The security manager AppBuilder builds (FAB_SECURITY_MANAGER_CLASS), with the user
+    screens above: security.py itself knows no screen, so imports run one way, down."""
+
+    userdbmodelview = OfficeUserDBModelView
+    rolemodelview = OfficeRoleModelView
+    groupmodelview = OfficeGroupModelView
+    permissionviewmodelview = OfficePermissionViewModelView

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from office.views.grid import ensure_wired
+from office.kit.grid.views import ensure_wired
 
 ensure_wired()  # before the session's app is built (no-op once base.py lists GridMixin)
 

@@ -109,7 +109,7 @@ def test_township_clerk_follows_a_figure_to_their_compounds(page_as, county, art
 
 
 def test_page_reloads_itself_once_the_worker_has_computed(page_as, county, app, monkeypatch):
-    # The real embedded worker (office.jobs.queue) computes what the page queues.
+    # The real embedded worker (office.queue) computes what the page queues.
     monkeypatch.setitem(app.config, "DASHBOARD_REFRESH_ON_VIEW", True)
     page = page_as("bureau")
     page.goto(f"{page.base}/dashboard/?as_of={AS_OF}")

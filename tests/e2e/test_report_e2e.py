@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture()
 def slow_embedded(app, monkeypatch):
-    from office.jobs.queue import start_embedded_worker
+    from office.queue import start_embedded_worker
 
     monkeypatch.setitem(app.config, "REDIS_URL", "")
     monkeypatch.setitem(app.config, "REPORT_FANOUT", "0")

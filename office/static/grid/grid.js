@@ -1,4 +1,4 @@
-/* Spreadsheet mode (office/views/grid.py): one Tabulator grid built from the view's column
+/* Spreadsheet mode (office/kit/grid/views.py): one Tabulator grid built from the view's column
  * declarations (#grid-config). Edits, pastes and bulk sets are kept as unsaved changes per
  * row and sent in one batch to /grid/save; the server validates with the view's own form and
  * answers per-cell errors, which are drawn on the cells (red, message as tooltip).

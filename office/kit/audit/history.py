@@ -1,0 +1,254 @@
+"""A record's change history, told in the clerk's words, and undoing one logged change.
+
+The change log stores values as text (enum member name, ISO date, FK id); this module shows
+them as the screens do (enum label, YYYY-MM-DD, the related row's name) and turns them back
+into values to revert. A revert is an ordinary ORM write, so the audit hook logs it - as
+action 撤销 (audit_context(..., action=ChangeAction.revert)).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from office.kit.audit.log import SKIPPED_FIELDS, audit_context, to_text
+from office.kit.io.columns import ref_spec
+from office.models import ChangeAction, ChangeLog, ChangeSource, db
+from office.scope import in_scope
+
+EMPTY = "（空）"
+REVERTIBLE = (ChangeAction.update, ChangeAction.revert)
+
+
+class RevertError(Exception):
+    """The change cannot be undone; the message says why, in Chinese."""
+
+
+def entries(model, row_id: int, limit: int = 500) -> list[ChangeLog]:
+    stmt = (sa.select(ChangeLog)
+            .where(ChangeLog.entity == model.__name__, ChangeLog.row_id == row_id)
+            .order_by(ChangeLog.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def _column(model, field: str):
+    attrs = sa.inspect(model).column_attrs
+    return attrs[field].columns[0] if field in attrs else None
+
+
+def _relationship_for(model, field: str):
+    for rel in sa.inspect(model).relationships:
+        if [c.key for c in rel.local_columns] == [field] and not rel.uselist:
+            return rel
+    return None
+
+
+def field_name(model, field: str) -> str:
+    """The form/list name of a logged column: the relationship for a foreign key."""
+    rel = _relationship_for(model, field)
+    return rel.key if rel is not None else field
+
+
+def field_label(labels: dict, model, field: str | None) -> str:
+    if not field:
+        return ""
+    from office.kit.labels import LABELS
+
+    name = field_name(model, field)
+    return str(labels.get(name) or LABELS.get(name) or LABELS.get(field) or field)
+
+
+def from_text(model, field: str, text: str | None):
+    """The attribute value a logged text stands for (the inverse of audit.to_text)."""
+    if text is None:
+        return None
+    column = _column(model, field)
+    col_type = column.type
+    enum_class = getattr(col_type, "enum_class", None)
+    if enum_class is not None:
+        return enum_class[text]
+    if isinstance(col_type, sa.DateTime):
+        return dt.datetime.fromisoformat(text)
+    if isinstance(col_type, sa.Date):
+        return dt.date.fromisoformat(text)
+    if isinstance(col_type, sa.Boolean):
+        return text == "True"
+    if isinstance(col_type, sa.Integer):
+        return int(text)
+    if isinstance(col_type, sa.Float):
+        return float(text)
+    if isinstance(col_type, sa.Numeric):
+        return Decimal(text)
+    return text
+
+
+def models_by_name() -> dict[str, type]:
+    return {m.class_.__name__: m.class_ for m in ChangeLog.registry.mappers}
+
+
+def _logged_values(entry: ChangeLog, model):
+    """(field, text) pairs an entry shows: its field's old and new, or a snapshot's fields."""
+    if entry.field:
+        return [(entry.field, entry.old), (entry.field, entry.new)]
+    try:
+        data = json.loads((entry.new if entry.action == ChangeAction.insert else entry.old)
+                          or "{}")
+    except ValueError:
+        return []
+    return list(data.items()) if isinstance(data, dict) else []
+
+
+def label_of(row) -> str:
+    """A related row as the spreadsheets name it: its name where it has one, else str()."""
+    return row.name if ref_spec(type(row)).by_name else str(row)
+
+
+def related_labels(entries) -> dict[tuple[type, int], str]:
+    """The names of every related row the entries refer to by id - one UNION query for the
+    rows named by a name column, one query per other model - so a page of the change log
+    does not load its related rows one by one."""
+    models = models_by_name()
+    wanted: dict[type, set[int]] = defaultdict(set)
+    for entry in entries:
+        model = models.get(entry.entity)
+        if model is None:
+            continue
+        for field, text in _logged_values(entry, model):
+            rel = _relationship_for(model, field)
+            if rel is not None and text and str(text).isdigit():
+                wanted[rel.mapper.class_].add(int(text))
+    labels: dict[tuple[type, int], str] = {}
+    named = [t for t in wanted if ref_spec(t).by_name]
+    if named:
+        parts = [sa.select(sa.literal(t.__name__).label("model"), t.id, t.name)
+                 .where(t.id.in_(sorted(wanted[t]))) for t in named]
+        stmt = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        for model_name, id_, name in db.session.execute(stmt):
+            labels[(models[model_name], id_)] = name
+    for target in wanted:
+        if target in named:
+            continue
+        parents = [joinedload(getattr(target, r.key)) for r in sa.inspect(target).relationships
+                   if r.direction.name == "MANYTOONE"]
+        stmt = sa.select(target).where(target.id.in_(sorted(wanted[target]))).options(*parents)
+        for obj in db.session.scalars(stmt).unique():
+            labels[(target, obj.id)] = str(obj)
+    return labels
+
+
+def display(model, field: str, text: str | None, related: dict | None = None) -> str:
+    """A logged value as the screens show it (`related`: from related_labels)."""
+    if text is None or text == "":
+        return EMPTY
+    column = _column(model, field)
+    if column is None:
+        return text
+    try:
+        value = from_text(model, field, text)
+    except (KeyError, ValueError, InvalidOperation):
+        return text
+    rel = _relationship_for(model, field)
+    if rel is not None:
+        target = rel.mapper.class_
+        if related is not None:
+            label = related.get((target, value))
+        else:
+            row = db.session.get(target, value)
+            label = label_of(row) if row is not None else None
+        return label if label is not None else f"#{value}（已删除）"
+    if hasattr(value, "value") and hasattr(value, "name"):  # enum: its Chinese label
+        return str(value.value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return text
+
+
+def snapshot(labels: dict, model, text: str | None,
+             related: dict | None = None) -> list[tuple[str, str]]:
+    """An insert's or delete's JSON snapshot as (label, value) pairs, empty values left out."""
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return [("", text or "")]
+    if not isinstance(data, dict):
+        return [("", text or "")]
+    return [(field_label(labels, model, k), display(model, k, v, related))
+            for k, v in data.items() if v not in (None, "") and k != "id"]
+
+
+def describe(labels: dict, model, entry: ChangeLog, editable: set[str],
+             related: dict | None = None) -> dict:
+    field = entry.field
+    return {
+        "id": entry.id,
+        "at": entry.at.strftime("%Y-%m-%d %H:%M:%S") if entry.at else "",
+        "username": entry.username or "（系统）",
+        "source": str(entry.source.value) if entry.source else "",
+        "action": str(entry.action.value) if entry.action else "",
+        "field": field_label(labels, model, field),
+        "old": display(model, field, entry.old, related) if field else "",
+        "new": display(model, field, entry.new, related) if field else "",
+        "snapshot": snapshot(labels, model, entry.new if entry.action == ChangeAction.insert
+                             else entry.old, related) if not field else [],
+        "revertible": bool(field) and entry.action in REVERTIBLE
+        and field_name(model, field) in editable,
+    }
+
+
+def revert(item, entry: ChangeLog, editable: set[str], labels: dict) -> str:
+    """Set the logged field back to its old value; returns the success message.
+
+    Refused (RevertError) unless the entry is a field change of this very row, the field is
+    editable on the screen, and its current value is still the entry's new value.
+    """
+    model = type(item)
+    field = entry.field
+    if entry.entity != model.__name__ or entry.row_id != item.id:
+        raise RevertError("这条修改记录不属于当前记录")
+    if not field or entry.action not in REVERTIBLE or field in SKIPPED_FIELDS \
+            or _column(model, field) is None:
+        raise RevertError("只能撤销对单个字段的修改（新增、删除的记录不能在这里撤销）")
+    label = field_label(labels, model, field)
+    if field_name(model, field) not in editable:
+        raise RevertError(f"“{label}”不能在本页面修改，因此不能撤销")
+    current = to_text(getattr(item, field))
+    if current != entry.new:
+        raise RevertError(
+            f"不能撤销：“{label}”现在是“{display(model, field, current)}”，已不是这条记录中的"
+            f"“{display(model, field, entry.new)}”（之后又被修改过）。如需恢复，请直接编辑。")
+    try:
+        value = from_text(model, field, entry.old)
+    except (KeyError, ValueError, InvalidOperation) as exc:
+        raise RevertError(f"原值“{entry.old}”已无法识别，不能撤销") from exc
+    try:
+        with audit_context(ChangeSource.form, action=ChangeAction.revert):
+            setattr(item, field, value)
+            with db.session.no_autoflush:
+                if not in_scope(item, write=True):
+                    raise RevertError("撤销后这条记录将不属于您的管辖范围，不能撤销")
+            db.session.commit()
+    except RevertError:
+        db.session.rollback()
+        raise
+    except ValueError as exc:  # a model hook (e.g. the 统一社会信用代码 checksum)
+        db.session.rollback()
+        raise RevertError(f"不能撤销：{exc}") from exc
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise RevertError("记录刚被他人修改，请刷新页面后重试") from exc
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        raise RevertError(f"不能撤销：恢复后的数据不符合规则（{first}）") from exc
+    return (f"已撤销：“{label}”由“{display(model, field, entry.new)}”恢复为"
+            f"“{display(model, field, entry.old)}”")

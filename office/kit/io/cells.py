@@ -1,0 +1,245 @@
+"""One uploaded cell → the typed value of its column, or a Chinese reason why not.
+
+What real files contain: dates as Excel serials, as date cells, or as text (2020-1-5,
+2020/01/05, 2020.1.5, 2020年1月5日, 20200105); numbers stored as text ("320", "1,200");
+codes and phones stored as numbers (13800000000.0); full-width digits, letters and spaces;
+leading/trailing blanks; 是/否, √/×, TRUE/FALSE for yes/no.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from office.kit.io.columns import (
+    BOOL,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    ENUM,
+    FALSE_LABEL,
+    FLOAT,
+    INT,
+    RELATION,
+    TRUE_LABEL,
+    Col,
+    nfkc,
+    tidy,
+)
+
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ T]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2})(?:\.\d+)?)?)?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_INTEGER = re.compile(r"^[+-]?\d+(?:\.0*)?$")
+_TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "有", "对"}
+_FALSE = {"否", "n", "no", "false", "0", "×", "✗", "✘", "无", "不"}
+
+
+class CellError(ValueError):
+    """The cell cannot be read as its column's type; the message is shown to the clerk."""
+
+
+def number_text(value) -> str:
+    """A number as a person would write it: 13800000000.0 → "13800000000", 1.5 → "1.5"."""
+    if isinstance(value, bool):
+        return TRUE_LABEL if value else FALSE_LABEL
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
+    return str(value)
+
+
+def display(raw) -> str:
+    """A raw cell as text, for messages and the error workbook's comments."""
+    if raw is None:
+        return ""
+    if isinstance(raw, list):  # ["d", ISO]
+        text = raw[1]
+        return text[:10] if text.endswith("T00:00:00") else text.replace("T", " ")
+    if isinstance(raw, (int, float)):
+        return number_text(raw)
+    return str(raw)
+
+
+def is_blank(raw) -> bool:
+    return raw is None or (isinstance(raw, str) and not tidy(raw))
+
+
+def _serial(value: float) -> dt.datetime:
+    if not 1 <= value < 2958466:
+        raise CellError(f"“{number_text(value)}”不是有效的日期")
+    return _EXCEL_EPOCH + dt.timedelta(days=value)
+
+
+def _date_from_text(text: str, with_time: bool):
+    m = _DATE_TEXT.match(text) or _COMPACT_DATE.match(text)
+    if m:
+        parts = [int(p) if p else 0 for p in m.groups()] + [0, 0, 0]
+        try:
+            value = dt.datetime(*parts[:6])
+        except ValueError:
+            raise CellError(f"日期“{text}”不存在") from None
+        return value if with_time else value.date()
+    if re.fullmatch(r"\d{5}(?:\.\d+)?", text):  # a serial number stored as text
+        value = _serial(float(text))
+        return value if with_time else value.date()
+    raise CellError(f"日期格式无法识别：“{text}”（请按 2020-01-05 的格式填写）")
+
+
+def to_date(raw, with_time: bool = False):
+    if isinstance(raw, list):
+        value = dt.datetime.fromisoformat(raw[1])
+        return value if with_time else value.date()
+    if isinstance(raw, bool):
+        raise CellError(f"“{display(raw)}”不是日期")
+    if isinstance(raw, (int, float)):
+        if isinstance(raw, int) or float(raw).is_integer():
+            text = str(int(raw))
+            if len(text) == 8:
+                return _date_from_text(text, with_time)
+        value = _serial(float(raw))
+        return value if with_time else value.date()
+    return _date_from_text(nfkc(str(raw)), with_time)
+
+
+def to_int(raw) -> int:
+    if isinstance(raw, bool):
+        raise CellError(f"“{display(raw)}”不是整数")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if raw.is_integer():
+            return int(raw)
+        raise CellError(f"“{number_text(raw)}”不是整数，请填写整数")
+    text = nfkc(str(raw)).replace(",", "").replace(" ", "")
+    if _INTEGER.match(text):
+        return int(text.split(".")[0])
+    raise CellError(f"“{display(raw)}”不是整数，请填写整数")
+
+
+def to_decimal(raw, scale: int | None) -> Decimal:
+    if isinstance(raw, bool):
+        raise CellError(f"“{display(raw)}”不是数字")
+    try:
+        if isinstance(raw, float):
+            value = Decimal(repr(raw))
+        elif isinstance(raw, int):
+            value = Decimal(raw)
+        else:
+            value = Decimal(nfkc(str(raw)).replace(",", "").replace(" ", ""))
+    except InvalidOperation:
+        raise CellError(f"“{display(raw)}”不是数字") from None
+    if not value.is_finite():
+        raise CellError(f"“{display(raw)}”不是数字")
+    if scale is not None:
+        rounded = value.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+        if abs(rounded - value) > Decimal("1e-9"):
+            raise CellError(f"“{display(raw)}”最多保留 {scale} 位小数")
+        value = rounded
+    return value
+
+
+def to_bool(raw) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = nfkc(number_text(raw) if isinstance(raw, (int, float)) else str(raw)).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellError(f"“{display(raw)}”无法识别，请填写“{TRUE_LABEL}”或“{FALSE_LABEL}”")
+
+
+def to_enum(raw, col: Col):
+    text = nfkc(display(raw))
+    member = col.labels_to_members.get(text) or col.labels_to_members.get(text.lower())
+    if member is None:
+        choices = "、".join(str(m.value) for m in col.enum)
+        raise CellError(f"“{text}”不是有效的{col.label}，可选：{choices}")
+    return member
+
+
+def to_text(raw, col: Col) -> str:
+    if isinstance(raw, list):
+        text = display(raw)
+    elif isinstance(raw, (int, float)):
+        text = number_text(raw)
+    else:
+        text = str(raw)
+    return nfkc(text) if col.code else tidy(text)
+
+
+def convert(col: Col, raw):
+    """The typed value of a cell (None when blank); a relation's value is its label text."""
+    if is_blank(raw):
+        return None
+    kind = col.kind
+    if kind == DATE:
+        return to_date(raw)
+    if kind == DATETIME:
+        return to_date(raw, with_time=True)
+    if kind == INT:
+        return to_int(raw)
+    if kind == DECIMAL:
+        return to_decimal(raw, col.scale)
+    if kind == FLOAT:
+        return float(to_decimal(raw, None))
+    if kind == BOOL:
+        return to_bool(raw)
+    if kind == ENUM:
+        return to_enum(raw, col)
+    if kind == RELATION:
+        return nfkc(display(raw))
+    value = to_text(raw, col)
+    if col.max_length and len(value) > col.max_length:
+        raise CellError(f"不能超过 {col.max_length} 个字（现有 {len(value)} 个字）")
+    return value
+
+
+def form_text(col: Col, value) -> str:
+    """A typed value as the add/edit form expects it in formdata."""
+    kind = col.kind
+    if kind == ENUM:
+        return value.name
+    if kind == BOOL:
+        return "y" if value else "false"
+    if kind == DATE:
+        return value.isoformat()
+    if kind == DATETIME:
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if kind == RELATION:
+        return str(value.id)
+    return str(value)
+
+
+def to_store(col: Col, value):
+    """A typed value as JSON (kept between the preview and the commit)."""
+    if value is None or col.kind in (INT, FLOAT, BOOL) or col.is_text:
+        return value
+    if col.kind == ENUM:
+        return value.name
+    if col.kind in (DATE, DATETIME):
+        return value.isoformat()
+    if col.kind == DECIMAL:
+        return str(value)
+    if col.kind == RELATION:
+        return value.id
+    return value
+
+
+def from_store(col: Col, value):
+    """The attribute value (FK id for a relation) from to_store's JSON."""
+    if value is None:
+        return None
+    if col.kind == ENUM:
+        return col.enum[value]
+    if col.kind == DATE:
+        return dt.date.fromisoformat(value)
+    if col.kind == DATETIME:
+        return dt.datetime.fromisoformat(value)
+    if col.kind == DECIMAL:
+        return Decimal(value)
+    return value
