@@ -25,7 +25,7 @@ TEST_ENV := env -u OFFICE_DATABASE_URL -u OFFICE_REDIS_URL -u OFFICE_INSTANCE_DI
 help:
 	@echo "make run       set up .venv, migrate, seed a demo county, create admin, serve http://$(HOST):$(PORT)"
 	@echo "make test      run the test suite (SQLite + in-process jobs unless OFFICE_TEST_* are set)"
-	@echo "make lint      ruff check"
+	@echo "make lint      ruff check, and the layering of office/ (python -m checks.layers)"
 	@echo "make bench     run the benchmarks (python -m bench)"
 	@echo "make migrate m=\"what changed\"   autogenerate a migration from the models"
 	@echo "make vendor    refresh office/static/vendor/ from package.json (needs npm)"
@@ -69,6 +69,7 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(PY) -m checks.layers
 
 bench: setup
 	$(PY) -m bench $(ARGS)

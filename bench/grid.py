@@ -73,9 +73,6 @@ def _vanilla_view():
 
 
 def make_app(url: str):
-    from office.kit.grid.views import ensure_wired
-
-    ensure_wired()
     from office import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,

@@ -155,7 +155,7 @@ def child_capture(out: str, cells: str) -> dict:
 
     append_row = StreamedSheet.append_row
 
-    def record_row(self, row, cells):  # the detail sheets' data rows (office/services/xlsx_rows)
+    def record_row(self, row, cells):  # the detail sheets' data rows (office/kit/io/rows)
         cols = recorded.setdefault(self.name, {}).setdefault(row, {})
         for col, value, _style in cells:
             cols[col] = (value - EXCEL_EPOCH).days if type(value) is dt.date else value
@@ -203,7 +203,7 @@ def rq_timing(url: str, redis_url: str, workers: int, fanout: bool, log) -> dict
     env = _env(url, OFFICE_REDIS_URL=redis_url, OFFICE_QUEUE=queue,
                OFFICE_REPORT_DIR=report_dir)
     procs = [subprocess.Popen(
-        [sys.executable, "-m", "rq.cli", "worker", "-w", "office.queue.OfficeWorker",
+        [sys.executable, "-m", "rq.cli", "worker", "-w", "office.jobs.worker.OfficeWorker",
          "-u", redis_url, "--path", str(ROOT), "-n", f"{queue}-{i}", queue],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True) for i in range(workers)]

@@ -3,7 +3,7 @@ deployment the same RQ code path on an in-process fakeredis with a worker thread
 
 Production processes (all with OFFICE_REDIS_URL, OFFICE_DATABASE_URL, OFFICE_REPORT_DIR set):
 
-    rq worker -w office.queue.OfficeWorker --with-scheduler -u $OFFICE_REDIS_URL office
+    rq worker -w office.jobs.worker.OfficeWorker --with-scheduler -u $OFFICE_REDIS_URL office
         # one or more, on any host. OfficeWorker builds the Flask app once, before forking
         # (plain `rq worker` works too, building it in every job); --with-scheduler runs
         # RQ's retries with intervals (the submission to the city).
@@ -14,7 +14,6 @@ and start_embedded_scheduler(app).
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
@@ -22,7 +21,7 @@ import time
 
 from flask import current_app
 from redis import Redis
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue, SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
 QUEUE_NAME = "office"
@@ -37,8 +36,8 @@ _embedded_scheduler: threading.Thread | None = None
 
 
 # ---------------------------------------------------------------- the app a job runs in
-# The serving app in the embedded deployment, or one app per `rq worker` process, created on
-# the first job (or before forking, by OfficeWorker).
+# The serving app in the embedded deployment (bound by start_embedded_worker), or one app per
+# `rq worker` process, created by office.jobs.worker on the first job or before forking.
 _app = None
 _pid: int | None = None  # the process whose database connections the app's pool holds
 
@@ -48,26 +47,13 @@ def bind(app) -> None:
     _app, _pid = app, os.getpid()
 
 
-def preload() -> None:
-    """Create the app now (an `rq worker` parent, before it forks a work horse per job)."""
-    if _app is None:
-        from office import create_app
-
-        bind(create_app())
+def bound_app():
+    """The app bound to this process's jobs (None until bind or office.jobs.worker.preload)."""
+    return _app
 
 
-@contextlib.contextmanager
-def app_context():
-    global _pid
-    preload()
-    with _app.app_context():
-        if _pid != os.getpid():
-            # A forked work horse: its parent's pooled connections are not its to use.
-            from office.models import db
-
-            db.engine.dispose(close=False)
-            _pid = os.getpid()
-        yield _app
+def bound_pid() -> int | None:
+    return _pid
 
 
 def is_embedded(app=None) -> bool:
@@ -93,17 +79,13 @@ def connection(app=None) -> Redis:
     return _embedded_connection
 
 
+def started_embedded_connection() -> Redis | None:
+    """The in-process queue's server if this process started one (tests wait on it)."""
+    return _embedded_connection
+
+
 def get_queue(app=None) -> Queue:
     return Queue(queue_name(app), connection=connection(app))
-
-
-class OfficeWorker(Worker):
-    """`rq worker -w office.queue.OfficeWorker`: the Flask app is created once in the
-    worker process instead of once per job in every forked work horse (seconds each)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        preload()
 
 
 class ThreadWorker(SimpleWorker):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import g, has_request_context
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_jwt_extended import current_user as current_user_jwt
 from flask_login import current_user
 
 from office.models import db
@@ -34,12 +35,25 @@ def scope_of(user) -> UserScope:
     return UserScope(True, user.township_id, user.department_id)
 
 
+def request_user():
+    """Who this request is: the session's user, else the bearer token's (FAB's @protect has
+    verified it by the time a view runs), else None. flask-login alone is anonymous under a
+    JWT, which made every API list empty and every API row a 404."""
+    if getattr(current_user, "is_authenticated", False):
+        return current_user
+    try:
+        user = current_user_jwt
+        return user if getattr(user, "is_authenticated", False) else None
+    except RuntimeError:  # no token verified in this request
+        return None
+
+
 def current_scope() -> UserScope:
     """The signed-in user's scope, computed once per request; CLI and jobs are county-wide."""
     if not has_request_context():
         return UNRESTRICTED
     if "office_scope" not in g:
-        g.office_scope = scope_of(current_user)
+        g.office_scope = scope_of(request_user())
     return g.office_scope
 
 

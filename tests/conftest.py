@@ -71,11 +71,40 @@ def app():
     yield app
 
 
+def _wait_for_background_jobs(timeout: float = 120) -> None:
+    """Let the jobs an earlier test queued on the embedded worker finish before the database
+    is reset under them: a TRUNCATE meeting a job's open write transaction deadlocks on
+    PostgreSQL (and a DELETE meets "database is locked" on SQLite)."""
+    import time
+
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    from office import queue as office_queue
+
+    conn = office_queue.started_embedded_connection()  # None: no embedded worker yet
+    if conn is None:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = sum(q.count + StartedJobRegistry(q.name, connection=conn).count
+                   for q in Queue.all(connection=conn))
+        if not busy:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"background jobs still running after {timeout}s")
+
+
 def _truncate_business_tables() -> None:
+    _wait_for_background_jobs()
+    db.session.commit()  # end this session's own read transaction before taking the locks
     keep = {"ab_role", "ab_permission", "ab_view_menu", "ab_permission_view",
             "ab_permission_view_role", "alembic_version"}
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in keep]
     if IS_POSTGRES:
+        # Anything else still holding these tables (a straggling connection of an earlier
+        # test) is waited for a bounded time, not forever, and then named.
+        db.session.execute(sa.text("SET LOCAL lock_timeout = '30s'"))
         db.session.execute(sa.text(
             "TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"
         ))

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from office.kit.base import OfficeModelView
-from office.kit.validation import ModelValidationMixin, install, item_errors
+from office.kit.validation import ModelValidationMixin, item_errors
 from office.models import (
     ArchiveItem,
     ArchiveKind,
@@ -78,7 +78,6 @@ def _views(app):
             if isinstance(v, OfficeModelView)}
 
 
-VALIDATION_WIRED = issubclass(OfficeModelView, ModelValidationMixin)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -94,31 +93,10 @@ def fast_passwords(app):
         app.config["FAB_PASSWORD_HASH_METHOD"] = before
 
 
-@pytest.fixture(scope="module", autouse=True)
-def model_validation(app):
-    """Form validation derived from the model (office/kit/validation.py).
-
-    Until base.py wires it (`class OfficeModelView(ModelValidationMixin, ScopedMixin,
-    ModelView)`, see test_model_validation_is_wired), rebuild the registered screens' forms
-    with it for this module and put the originals back afterwards. Once wired, a no-op.
-    """
-    if VALIDATION_WIRED:
-        yield
-        return
-    saved = [(view, view.add_form, view.edit_form) for view in _views(app).values()]
-    with app.app_context():
-        for view, *_ in saved:
-            install(view)
-    yield
-    for view, add_form, edit_form in saved:
-        view.add_form, view.edit_form = add_form, edit_form
-        view._office_validated_forms = False
-
-
-@pytest.mark.xfail(not VALIDATION_WIRED, strict=True,
-                   reason="pending: office/kit/base.py to mix in ModelValidationMixin")
 def test_model_validation_is_wired():
-    assert VALIDATION_WIRED
+    """Every entity screen's forms come from the model's rules through the base view itself
+    (no fixture puts them back at test time)."""
+    assert issubclass(OfficeModelView, ModelValidationMixin)
 
 
 # ---------------------------------------------------------------- the table

@@ -12,12 +12,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from office.kit.grid.views import ensure_wired
-
-ensure_wired()  # before the session's app is built (no-op once base.py lists GridMixin)
-
-from office.models import ChangeLog, ChangeSource, Compound, CompoundKind, db  # noqa: E402
-from tests.conftest import IS_POSTGRES, count  # noqa: E402
+from office.models import ChangeLog, ChangeSource, Compound, CompoundKind, db
+from tests.conftest import IS_POSTGRES, count
 
 DATA = "/compoundview/grid/data"
 SAVE = "/compoundview/grid/save"
@@ -464,11 +460,43 @@ def test_stale_rows_are_refused_with_who_and_when(login, county):
     row = one(first)["data"][0]
     assert second.post(SAVE, json={"rows": [update(row, households=11)]}).status_code == 200
     resp = first.post(SAVE, json={"rows": [update(row, households=22)]})
-    assert resp.status_code == 422
+    assert resp.status_code == 409
     message = resp.get_json()["errors"][str(row["id"])]["_row"]
     assert message.startswith("该行已被他人修改，请刷新后重试") and "bureau" in message
     db.session.expire_all()
     assert db.session.get(Compound, row["id"]).households == 11
+
+
+@pytest.mark.parametrize("version", [None, "", "abc", True, [1]])
+def test_a_save_without_its_version_is_refused_and_changes_nothing(login, county, version):
+    client = login("bureau")
+    row = one(client)["data"][0]
+    sent = {"key": str(row["id"]), "id": row["id"], "values": {"households": 999}}
+    if version is not None:
+        sent["version"] = version
+    resp = client.post(SAVE, json={"rows": [sent]})
+    assert resp.status_code == 409
+    assert "版本号" in resp.get_json()["errors"][str(row["id"])]["_row"]
+    db.session.expire_all()
+    stored = db.session.get(Compound, row["id"])
+    assert stored.households == row["households"] and stored.version == row["_version"]
+
+
+def test_a_save_leaves_untouched_columns_and_the_log_alone(login, county):
+    client = login("bureau")
+    row = one(client)["data"][0]
+    compound = db.session.get(Compound, row["id"])
+    compound.developer = None  # 建设单位 unknown: NULL, not ''
+    db.session.commit()
+    row = one(client)["data"][0]
+    logged = count(ChangeLog)
+    resp = client.post(SAVE, json={"rows": [update(row, households=row["households"] + 1)]})
+    assert resp.status_code == 200, resp.get_json()
+    db.session.expire_all()
+    assert db.session.get(Compound, row["id"]).developer is None
+    fields = list(db.session.scalars(sa.select(ChangeLog.field).order_by(ChangeLog.id)
+                                     .offset(logged)))
+    assert fields == ["households"]
 
 
 def test_duplicate_business_key_is_a_row_error(login, county):

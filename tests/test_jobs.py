@@ -177,7 +177,7 @@ class RqWorker:
         if city is not None:
             environ.update({"OFFICE_CITY_ENDPOINT": city.url, "OFFICE_CITY_TOKEN": CITY_TOKEN})
         environ.update({k: str(v) for k, v in env.items()})
-        cmd = [sys.executable, "-m", "rq.cli", "worker", "-w", "office.queue.OfficeWorker",
+        cmd = [sys.executable, "-m", "rq.cli", "worker", "-w", "office.jobs.worker.OfficeWorker",
                "--with-scheduler", "-u", REDIS_URL, "--path", str(ROOT),
                "-n", f"test-{uuid.uuid4().hex[:8]}", queue]
         self.fh = open(self.log, "wb")

@@ -61,10 +61,7 @@ from office.models import (
 )
 from office.services.uscc import complete
 from office.views.menu import MENU
-from tests.test_crud import (  # noqa: F401  (module fixtures)
-    fast_passwords,
-    model_validation,
-)
+from tests.test_crud import fast_passwords  # noqa: F401  (module fixture)
 
 D = dt.date
 VIEWS = {view.__name__: (view, name) for view, name, *_ in MENU}

@@ -1,4 +1,4 @@
-"""office/services/xlsx_rows.StreamedSheet writes data rows as the same XML xlsxwriter writes
+"""office/kit/io/rows.StreamedSheet writes data rows as the same XML xlsxwriter writes
 cell by cell: the two sheets' XML are byte for byte equal, for awkward values too."""
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from office.queue import app_context
+from office.jobs.worker import app_context
 
 REMINDER_CRON = "0 23 * * *"  # 07:00 Beijing time
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 
-from office.queue import app_context
+from office.jobs.worker import app_context
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from office.queue import app_context
+from office.jobs.worker import app_context
 
 # 02:30 Beijing time (RQ's cron is UTC): after the day's edits, before the morning's views.
 SNAPSHOT_CRON = "30 18 * * *"

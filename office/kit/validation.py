@@ -372,8 +372,3 @@ class ModelValidationMixin:
             build_forms(self)
         super()._init_forms()
 
-
-def install(view) -> None:
-    """For a view instance built without the mixin (idempotent)."""
-    if not getattr(view, "_office_validated_forms", False):
-        build_forms(view)

@@ -18,11 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from office.kit.grid.views import ensure_wired
-
-ensure_wired()  # before the session's app is built (no-op once base.py lists GridMixin)
-
-from tests.conftest import PASSWORD  # noqa: E402
+from tests.conftest import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM = os.environ.get("OFFICE_CHROMIUM", "/usr/bin/chromium")

@@ -15,11 +15,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import has_request_context, request
-from flask_login import current_user
 from sqlalchemy.orm import attributes
 
 from office.models import ChangeAction, ChangeLog, ChangeSource, ReportRun
 from office.models.base import utcnow
+from office.scope import request_user
 
 NOT_AUDITED = {ChangeLog, ReportRun}  # ReportRun has its own status history
 SKIPPED_FIELDS = {"created_at", "updated_at", "version"}
@@ -51,8 +51,8 @@ def audit_context(source: ChangeSource, user_id: int | None = None, username: st
 def _who() -> tuple[int | None, str | None]:
     if actor := _actor.get():
         return actor
-    if has_request_context() and getattr(current_user, "is_authenticated", False):
-        return current_user.id, current_user.username
+    if has_request_context() and (user := request_user()) is not None:
+        return user.id, user.username
     return None, None
 
 

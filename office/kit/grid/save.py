@@ -36,6 +36,8 @@ from office.models import ChangeAction, ChangeLog, ChangeSource, db
 from office.models.base import utcnow
 
 CONFLICT = "该行已被他人修改，请刷新后重试"
+# A save that does not say which version it edited could overwrite anyone's change unseen.
+NO_VERSION = "保存失败：这一行没有带上版本号（version），无法确认您修改的是最新内容，请刷新后重试"
 MAX_ROWS = 2000
 
 
@@ -58,6 +60,17 @@ def _who_when(entity: str, row_id: int, after_id: int = 0) -> str:
     if last is None:
         return ""
     return f"（{last.username or '系统'} 于 {last.at:%Y-%m-%d %H:%M} 修改）"
+
+
+def _version_of(row: dict) -> int | None:
+    """The version a grid row was edited at; None when missing or not a whole number."""
+    sent = row.get("version")
+    if isinstance(sent, bool):
+        return None
+    try:
+        return int(sent) if isinstance(sent, int | str) and str(sent).strip() else None
+    except ValueError:
+        return None
 
 
 def conflict_message(model, row_id: int) -> str:
@@ -186,6 +199,13 @@ def build_form(view, form_cls, item, values: dict, columns: dict, rel_fields, is
 # ---------------------------------------------------------------- saving
 
 
+def _untouched_columns(item, form, values: dict) -> dict:
+    """The stored value of every plain column the form carries but the row's cells left alone."""
+    columns = {c.key for c in sa.inspect(type(item)).column_attrs}
+    return {f.name: getattr(item, f.name) for f in form
+            if f.name in columns and f.name not in values}
+
+
 def _undo_signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="office-grid-undo")
 
@@ -222,6 +242,7 @@ def save_batch(view, columns: list[GridColumn], rows: list[dict], may) -> Outcom
             abort(404)
 
     errors: dict[str, dict[str, str]] = {}
+    conflicts = False  # a row edited at a stale or unstated version
     saved: list[tuple[str, object]] = []
     started = utcnow()
     with audit_context(ChangeSource.grid):
@@ -243,10 +264,13 @@ def save_batch(view, columns: list[GridColumn], rows: list[dict], may) -> Outcom
             else:
                 item = items[int(row["id"])]
                 form_cls, rel_fields = view.edit_form, view.edit_form_query_rel_fields
-                sent = row.get("version")
-                if hasattr(item, "version") and sent is not None and int(sent) != item.version:
-                    errors[key] = {"_row": conflict_message(model, item.id)}
-                    continue
+                if hasattr(item, "version"):
+                    sent = _version_of(row)
+                    if sent is None or sent != item.version:
+                        errors[key] = {"_row": NO_VERSION if sent is None
+                                       else conflict_message(model, item.id)}
+                        conflicts = True
+                        continue
             with db.session.no_autoflush:
                 form, cell_errors = build_form(view, form_cls, item, values, allowed,
                                                rel_fields, is_new)
@@ -258,8 +282,14 @@ def save_batch(view, columns: list[GridColumn], rows: list[dict], may) -> Outcom
             if row_errors:
                 errors[key] = row_errors
                 continue
+            untouched = {} if is_new else _untouched_columns(item, form, values)
             view.process_form(form, is_new)
             form.populate_obj(item)
+            for name, stored in untouched.items():
+                # a form writes every field back: a cell the clerk did not edit keeps exactly
+                # what is stored (NULL stays NULL, never ''), so nothing unchanged is logged
+                if getattr(item, name) != stored:
+                    setattr(item, name, stored)
             try:
                 if is_new:
                     view.pre_add(item)  # row scope: aborts 404 outside the user's township
@@ -276,6 +306,7 @@ def save_batch(view, columns: list[GridColumn], rows: list[dict], may) -> Outcom
             except StaleDataError:
                 db.session.rollback()
                 errors[key] = {"_row": conflict_message(model, item.id)}
+                conflicts = True
                 break
             except sa.exc.IntegrityError as exc:
                 db.session.rollback()
@@ -284,7 +315,8 @@ def save_batch(view, columns: list[GridColumn], rows: list[dict], may) -> Outcom
             saved.append((key, item))
         if errors:
             db.session.rollback()
-            return Outcome(422, {"errors": errors,
+            # a version conflict is the HTTP conflict (409) whatever else the batch holds
+            return Outcome(409 if conflicts else 422, {"errors": errors,
                                  "message": f"{len(errors)} 行有错误，本次修改未保存"})
         log_ids = _log_ids(model, [i.id for _, i in saved], started)
         db.session.commit()

@@ -15,7 +15,7 @@ entity's read permission; a save needs edit for changed rows and add for new row
 
 With ``lean_list`` (default on) the HTML list page also loses FAB's COUNT(*) and per-row
 lazy loads: one SELECT of page_size + 1 rows with the shown relations joined, and a pager
-that knows only "previous / next" (services/grid_query.page_query).
+that knows only "previous / next" (kit/grid/query.page_query).
 """
 from __future__ import annotations
 
@@ -264,15 +264,3 @@ class GridMixin:
         )
         return widgets
 
-
-def ensure_wired() -> None:
-    """Give OfficeModelView the grid if office/kit/base.py does not list GridMixin yet.
-
-    The intended wiring is ``class OfficeModelView(GridMixin, ...)`` in base.py; this shim
-    (used by the grid tests and the benchmark, before the app is created) makes the same
-    change at run time and does nothing once base.py has it.
-    """
-    from office.kit.base import OfficeModelView
-
-    if not issubclass(OfficeModelView, GridMixin):
-        OfficeModelView.__bases__ = (GridMixin, *OfficeModelView.__bases__)
