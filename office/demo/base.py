@@ -276,3 +276,17 @@ class Sink:
         if self._cache_size is not None:
             self.conn.exec_driver_sql(f"PRAGMA cache_size = {int(self._cache_size)}")
             self._cache_size = None
+
+
+class CompoundDraft:
+    """What the later steps of one compound's generation need to know about it."""
+
+    __slots__ = ("id", "t", "name", "kind", "mode", "company", "households", "buildings",
+                 "delivered", "community", "first_elected", "fate", "issues")
+
+    def __init__(self, id, t, name, kind, mode, company, households, buildings, delivered,
+                 community):
+        self.id, self.t, self.name, self.kind, self.mode = id, t, name, kind, mode
+        self.company, self.households, self.buildings = company, households, buildings
+        self.delivered, self.community = delivered, community
+        self.first_elected, self.fate, self.issues = None, "never", []

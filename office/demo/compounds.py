@@ -10,7 +10,17 @@ GLOSSARY.md is between 0% and 100% on that date, with committee coverage near 60
 from __future__ import annotations
 
 from office.demo import words as w
-from office.demo.base import AS_OF, CAMPAIGN_START, Rng, Sink, add_years, day, iso, weights
+from office.demo.base import (
+    AS_OF,
+    CAMPAIGN_START,
+    CompoundDraft,
+    Rng,
+    Sink,
+    add_years,
+    day,
+    iso,
+    weights,
+)
 from office.demo.county import CountyCtx, TownshipCtx
 from office.demo.records import RecordsMixin
 
@@ -97,7 +107,7 @@ class _Generator(RecordsMixin):
                            f"{rng.pick(t.roads)}{rng.between(1, 600)}号", kind, households,
                            buildings, built, iso(delivered), developer, mode, company))
 
-        c = _Compound(cid, t, name, kind, mode, company, households, buildings, delivered,
+        c = CompoundDraft(cid, t, name, kind, mode, company, households, buildings, delivered,
                       community)
         self.committees(c)
         if mode == "company":
@@ -110,7 +120,7 @@ class _Generator(RecordsMixin):
         self.disputes_and_findings(c)
 
     # --- owners' self-government ------------------------------------------------------------
-    def committees(self, c: _Compound) -> None:
+    def committees(self, c: CompoundDraft) -> None:
         rng = self.rng
         eligible = max(c.delivered + 365, day(2004))
         p = P_ACTIVE[c.mode] * (0.7 if c.households < 100 else 1) * (0.85 if c.kind == "old" else 1)
@@ -281,17 +291,3 @@ class _Generator(RecordsMixin):
             self.archive_item_row((self.archive_item_id(), committee_id, kind, present, checked,
                                    None if present else f"缺{ARCHIVE_LABEL[kind]}，限期补齐"))
         return complete
-
-
-class _Compound:
-    """What the later steps of one compound's generation need to know about it."""
-
-    __slots__ = ("id", "t", "name", "kind", "mode", "company", "households", "buildings",
-                 "delivered", "community", "first_elected", "fate", "issues")
-
-    def __init__(self, id, t, name, kind, mode, company, households, buildings, delivered,
-                 community):
-        self.id, self.t, self.name, self.kind, self.mode = id, t, name, kind, mode
-        self.company, self.households, self.buildings = company, households, buildings
-        self.delivered, self.community = delivered, community
-        self.first_elected, self.fate, self.issues = None, "never", []

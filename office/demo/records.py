@@ -3,17 +3,20 @@ and findings (二.2, 二.3, 三.2, 三.3, 四.1).
 
 A mixin of seed_compounds._Generator, which provides ``self.rng``, ``self.county`` and, for
 each table, ``self.<table>_id()`` and ``self.<table>_row(tuple)``. ``c`` is the compound being
-generated (seed_compounds._Compound); problems found on the way go to ``c.issues`` as
+generated (demo/base.CompoundDraft); problems found on the way go to ``c.issues`` as
 (description, visible from), where the inspection findings pick them up.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from office.demo.base import AS_OF, CAMPAIGN_START, add_years, day, iso, weights
-
-if TYPE_CHECKING:
-    from office.demo.compounds import _Compound
+from office.demo.base import (
+    AS_OF,
+    CAMPAIGN_START,
+    CompoundDraft,
+    add_years,
+    day,
+    iso,
+    weights,
+)
 
 # service grade → fee band (元/㎡·月); grade 1 is the highest service level.
 GRADE_FEE = {"grade1": (1.8, 3.0), "grade2": (1.2, 1.8), "grade3": (0.8, 1.2),
@@ -46,7 +49,7 @@ BOARDS_DUE = day(2020, 8, 31)  # 四.2: boards in every compound by the end of A
 
 class RecordsMixin:
     # --- property management ----------------------------------------------------------------
-    def contracts(self, c: _Compound) -> None:
+    def contracts(self, c: CompoundDraft) -> None:
         """The contract history; its last contract is with the compound's company."""
         rng = self.rng
         chain: list[list] = []  # [kind, signed, starts, ends, terminated, company changed]
@@ -91,7 +94,7 @@ class RecordsMixin:
         for contract, company in zip(chain, reversed(companies)):
             self.contract(c, company, *contract[:5])
 
-    def former_company(self, c: _Compound) -> None:
+    def former_company(self, c: CompoundDraft) -> None:
         """A company that served the compound once and left (弃管); it now has no contract."""
         rng = self.rng
         start = c.delivered
@@ -133,7 +136,7 @@ class RecordsMixin:
             "lump_sum" if rng.chance(0.85) else "remuneration", fee, status, approved,
             iso(reviewed), note))
 
-    def disclosures(self, c: _Compound) -> None:
+    def disclosures(self, c: CompoundDraft) -> None:
         """Half-yearly fee accounts and service items; some stopped publishing, some never did."""
         rng = self.rng
         diligent, lapsed = {"company": (0.68, 0.17), "self": (0.5, 0.2)}.get(c.mode, (0.4, 0.2))
@@ -160,7 +163,7 @@ class RecordsMixin:
                                  rng.pick(CHANNELS)))
 
     # --- signboards, disputes, findings -----------------------------------------------------
-    def signboards(self, c: _Compound) -> None:
+    def signboards(self, c: CompoundDraft) -> None:
         """Boards went up from July to September; those printed before a directory revision
         are stale unless replaced (二.3 "有变更及时更新")."""
         rng = self.rng
@@ -185,7 +188,7 @@ class RecordsMixin:
         elif version < latest:
             c.issues.append(("公示牌投诉电话未按最新版本更新", self.county.revisions[-1][1]))
 
-    def disputes_and_findings(self, c: _Compound) -> None:
+    def disputes_and_findings(self, c: CompoundDraft) -> None:
         rng = self.rng
         if rng.chance(0.12 if c.households > 1000 else 0.05):
             parties = [p for p in DISPUTES
