@@ -203,7 +203,7 @@ def _child_export(db: str, workdir: Path) -> dict:
     """Export, then bare xlsxwriter, twice each, interleaved; the best of each is compared
     (this machine is shared: one slow run should not decide). The peak RSS is read right after
     the first export, before the bare writer's in-memory cells exist."""
-    from office.kit.io.columns import export_columns
+    from office.kit.columns import export_columns
     from office.kit.io.export import build_export, export_to_file
     from office.kit.io.views import _without_loaders
     from office.models import db as sadb

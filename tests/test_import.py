@@ -136,7 +136,7 @@ def test_template_dropdowns_follow_the_write_scope(login, county):
 
 
 def test_template_has_no_dropdown_for_huge_relations(login, county, monkeypatch):
-    from office.kit.io import refs as xlsx_refs
+    from office.kit import refs as xlsx_refs
 
     monkeypatch.setattr(xlsx_refs, "DROPDOWN_MAX", 1)  # two compounds: "too many"
     resp = login("admin").get("/servicecontractview/import/template/")
@@ -681,7 +681,7 @@ def test_error_workbook_marks_bad_cells_and_imports_once_fixed(login, county, ap
 def test_every_screen_exports_and_imports_back_cleanly(login, county, app):
     """The low-code promise: every importable screen's export is a valid import of itself,
     and where a business key is declared it matches every row with nothing to change."""
-    from office.kit.io.columns import importable
+    from office.kit.columns import importable
 
     client = login("admin")
     views = [v for v in app.appbuilder.baseviews

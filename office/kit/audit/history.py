@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from office.kit.audit.log import SKIPPED_FIELDS, audit_context, to_text
-from office.kit.io.columns import ref_spec
+from office.kit.columns import ref_spec
 from office.models import ChangeAction, ChangeLog, ChangeSource, db
 from office.scope import in_scope
 

@@ -24,11 +24,11 @@ from flask import current_app
 from werkzeug.exceptions import HTTPException
 
 from office.kit.audit.log import audit_context
-from office.kit.io.cells import from_store
-from office.kit.io.columns import RELATION, header_key
+from office.kit.columns import RELATION, header_key
 from office.kit.io.importer import ImportSpec
-from office.kit.io.refs import load_objects
 from office.kit.io.rules import message
+from office.kit.refs import load_objects
+from office.kit.values import from_store
 from office.models import ChangeSource, db
 
 EXPIRY_SECONDS = 24 * 3600

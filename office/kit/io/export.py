@@ -21,7 +21,7 @@ import sqlalchemy as sa
 import xlsxwriter
 from sqlalchemy.orm import aliased, selectinload
 
-from office.kit.io.columns import (
+from office.kit.columns import (
     BOOL,
     DATE,
     DATETIME,

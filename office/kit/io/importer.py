@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from office.kit.io.cells import CellError, convert, form_text, to_store
-from office.kit.io.columns import ENUM, RELATION, Col, columns_for, header_key
+from office.kit.columns import ENUM, RELATION, Col, columns_for, header_key
 from office.kit.io.read import ImportFileError, Sheet
-from office.kit.io.refs import RefIndex, load_objects
 from office.kit.io.rules import check_rules, final_values, strip_database_rules, unique_rules
+from office.kit.refs import RefIndex, load_objects
+from office.kit.values import CellError, convert, form_text, to_store
 from office.models import db
 from office.scope import UserScope, in_scope
 

@@ -18,7 +18,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
-from office.kit.io.columns import header_key
+from office.kit.columns import header_key
 
 HEADER_SCAN_ROWS = 30
 MAX_COLUMNS = 200

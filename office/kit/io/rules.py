@@ -15,7 +15,7 @@ import re
 import sqlalchemy as sa
 from flask_appbuilder.validators import Unique
 
-from office.kit.io.columns import RELATION, Col
+from office.kit.columns import RELATION, Col
 from office.models import db
 
 CHUNK = 400  # keys per IN query

@@ -15,8 +15,7 @@ import datetime as dt
 
 import xlsxwriter
 
-from office.kit.io.cells import display
-from office.kit.io.columns import (
+from office.kit.columns import (
     BOOL,
     DATE,
     DATETIME,
@@ -32,7 +31,8 @@ from office.kit.io.columns import (
 )
 from office.kit.io.export import DATE_FORMAT, DATETIME_FORMAT, column_width, sheet_name
 from office.kit.io.read import ERROR_COLUMN, INSTRUCTIONS_SHEET, ROW_COLUMN
-from office.kit.io.refs import DROPDOWN_MAX, dropdown_labels
+from office.kit.refs import DROPDOWN_MAX, dropdown_labels
+from office.kit.values import display
 
 LISTS_SHEET = "下拉选项"
 

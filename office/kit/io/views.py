@@ -27,7 +27,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from office.kit.io.columns import export_columns, importable
+from office.kit.columns import export_columns, importable
 from office.kit.io.commit import (
     ADD,
     UPSERT,

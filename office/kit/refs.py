@@ -7,8 +7,8 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
-from office.kit.io.cells import CellError
-from office.kit.io.columns import QUALIFIER_SEP, nfkc, ref_spec
+from office.kit.columns import QUALIFIER_SEP, nfkc, ref_spec
+from office.kit.values import CellError
 from office.models import db
 from office.scope import UserScope, scope_clause
 

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from office.kit.io.columns import (
+from office.kit.columns import (
     BOOL,
     DATE,
     DATETIME,
