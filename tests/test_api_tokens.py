@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from office.models import Compound, CompoundKind, ManagementMode, Township, db
 from tests.conftest import PASSWORD, ROLE_USERS
+from tests.factories import put_versioned
 
 AS_OF = "2026-09-30"
 
@@ -64,8 +65,9 @@ def test_a_token_sees_and_is_refused_exactly_as_a_session(app, county, login, us
     assert s_ind == t_ind
 
     # Writes: a row outside the scope is refused alike; a row inside is changed alike.
-    s_put = session.put(f"/api/v1/compound/{other}", json={"households": 321}).status_code
-    t_put = bearer.put(f"/api/v1/compound/{other}", json={"households": 321}).status_code
+    s_put = put_versioned(session, f"/api/v1/compound/{other}",
+                          json={"households": 321}).status_code
+    t_put = put_versioned(bearer, f"/api/v1/compound/{other}", json={"households": 321}).status_code
     assert s_put == t_put
 
 
@@ -114,6 +116,7 @@ def test_token_write_is_audited_as_its_user(app, county, users):
 
     bearer = _token_client(app, "bureau")
     own, _ = _rows()
-    assert bearer.put(f"/api/v1/compound/{own}", json={"households": 777}).status_code == 200
+    assert put_versioned(bearer, f"/api/v1/compound/{own}",
+                         json={"households": 777}).status_code == 200
     entry = db.session.scalars(sa.select(ChangeLog).order_by(ChangeLog.id.desc())).first()
     assert entry.username == "bureau"

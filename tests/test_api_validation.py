@@ -1,6 +1,7 @@
 """The REST API refuses bad input with a 422 naming the field, and saves nothing."""
 from office.models import Compound, PropertyCompany
 from tests.conftest import count
+from tests.factories import put_versioned
 
 
 def test_api_post_with_invalid_credit_code_is_422_and_saves_nothing(login, county):
@@ -32,6 +33,6 @@ def test_api_constraint_violations_name_the_field(login, county):
 def test_api_put_with_bad_value_leaves_the_row_unchanged(login, county):
     client = login("bureau")
     compound = county.a.compound
-    resp = client.put(f"/api/v1/compound/{compound.id}", json={"households": -1})
+    resp = put_versioned(client, f"/api/v1/compound/{compound.id}", json={"households": -1})
     assert resp.status_code == 422
     assert client.get(f"/api/v1/compound/{compound.id}").json["result"]["households"] == 320

@@ -44,6 +44,7 @@ def test_form_edit_is_logged_as_the_signed_in_user(login, county):
     resp = client.post(f"/compoundview/edit/{compound.id}", data={
         "township": compound.township_id, "name": compound.name, "kind": "old",
         "households": "321", "management_mode": "company", "company": county.company.id,
+        "version": str(compound.version),
     })
     assert resp.status_code == 302
     changes = {e.field: (e.old, e.new, e.username, e.source)

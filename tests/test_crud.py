@@ -475,6 +475,7 @@ def test_add_show_edit_delete(login, county, view):
     changed = {k: v for k, v in data.items() if k != field}
     if posted is not None:
         changed[field] = posted
+    changed["version"] = "1"  # the version the edit page was opened at
     resp = client.post(f"{_route(view)}/edit/{pk}", data=changed)
     assert resp.status_code == 302, _form_errors(_body(resp))
     row = _fresh(model, pk)
@@ -496,7 +497,8 @@ def test_price_review_edits_only_the_review(login, county):
     route = _route("PriceReviewView")
     assert client.get(f"{route}/show/{pk}").status_code == 200
 
-    resp = client.post(f"{route}/edit/{pk}", data=spec["edit_data"](county))
+    resp = client.post(f"{route}/edit/{pk}",
+                       data={**spec["edit_data"](county), "version": str(contract.version)})
     assert resp.status_code == 302, _form_errors(_body(resp))
     row = _fresh(ServiceContract, pk)
     _check(row, spec["expect"](county))
@@ -621,7 +623,7 @@ def test_edit_keeps_own_unique_key_and_checks_the_rest(login, county):
     data = {
         "township": compound.township_id, "name": compound.name, "kind": "commercial",
         "households": "330", "management_mode": "company", "company": county.company.id,
-        "delivered_on": "2013-05-01",
+        "delivered_on": "2013-05-01", "version": "1",
     }
     # unchanged name: not a clash with itself
     resp = client.post(f"/compoundview/edit/{compound.id}", data=data)
@@ -632,7 +634,8 @@ def test_edit_keeps_own_unique_key_and_checks_the_rest(login, county):
     db.session.add(Compound(township_id=compound.township_id, name="和平小区",
                             kind=CompoundKind.old, management_mode=ManagementMode.none))
     db.session.commit()
-    resp = client.post(f"/compoundview/edit/{compound.id}", data={**data, "name": "和平小区"})
+    resp = client.post(f"/compoundview/edit/{compound.id}",
+                       data={**data, "name": "和平小区", "version": "2"})
     assert resp.status_code == 200
     assert any("已有同名小区「和平小区」" in e for e in _form_errors(_body(resp)))
     row = _fresh(Compound, compound.id)

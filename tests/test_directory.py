@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from office.models import ChangeLog, ContactPoint, DirectoryRevision, db
 from office.models.org import PhoneNumberError, normalize_phone
 from tests.conftest import count
+from tests.factories import put_versioned
 from tests.test_scope import parse_form, snapshot
 
 BAD_PHONE = "不是有效的电话号码"
@@ -126,8 +127,8 @@ def test_liaison_edits_own_row_on_the_form(login, county):
 def test_liaison_edits_own_row_through_the_api(login, county):
     client = login("liaison_a")
     mine = county.a.dept_contact
-    resp = client.put(f"/api/v1/contact_point/{mine.id}",
-                      json={"complaint_phone": "0551-6662200", "hours": "24小时"})
+    resp = put_versioned(client, f"/api/v1/contact_point/{mine.id}",
+                         json={"complaint_phone": "0551-6662200", "hours": "24小时"})
     assert resp.status_code == 200, resp.get_data(as_text=True)
     row = fresh(mine)
     assert (row.complaint_phone, row.hours) == ("0551-6662200", "24小时")
@@ -141,8 +142,8 @@ def test_liaison_cannot_touch_another_departments_row(login, county):
     data = edit_form(client, county.a.dept_contact, person="冒名")
     assert client.get(f"/contactpointview/edit/{theirs.id}").status_code == 404
     assert client.post(f"/contactpointview/edit/{theirs.id}", data=data).status_code == 404
-    assert client.put(f"/api/v1/contact_point/{theirs.id}",
-                      json={"complaint_phone": "0551-6660000"}).status_code == 404
+    assert put_versioned(client, f"/api/v1/contact_point/{theirs.id}",
+                         json={"complaint_phone": "0551-6660000"}).status_code == 404
     assert client.delete(f"/api/v1/contact_point/{theirs.id}").status_code == 403  # never
     resp = client.post("/contactpointview/grid/save",
                        json={"rows": [grid_row(theirs, complaint_phone="0551-6660000")]})
@@ -174,15 +175,16 @@ def test_liaison_cannot_change_the_reported_date(login, county):
     mine = county.a.dept_contact
     mine.reported_on = dt.date(2020, 8, 10)
     db.session.commit()
-    resp = client.put(f"/api/v1/contact_point/{mine.id}", json={"reported_on": "2020-07-01"})
+    resp = put_versioned(client, f"/api/v1/contact_point/{mine.id}",
+                         json={"reported_on": "2020-07-01"})
     assert resp.status_code == 200
     resp = client.post("/contactpointview/grid/save",
                        json={"rows": [grid_row(fresh(mine), reported_on="2020-07-02")]})
     assert resp.status_code in (200, 422)
     assert fresh(mine).reported_on == dt.date(2020, 8, 10)
     # the bureau may correct it
-    resp = login("bureau").put(f"/api/v1/contact_point/{mine.id}",
-                               json={"reported_on": "2020-08-05"})
+    resp = put_versioned(login("bureau"), f"/api/v1/contact_point/{mine.id}",
+                         json={"reported_on": "2020-08-05"})
     assert resp.status_code == 200
     assert fresh(mine).reported_on == dt.date(2020, 8, 5)
 
@@ -218,8 +220,8 @@ def test_bad_phone_on_the_form(login, county):
 def test_bad_phone_through_the_api(login, county):
     client = login("liaison_a")
     mine = county.a.dept_contact
-    resp = client.put(f"/api/v1/contact_point/{mine.id}",
-                      json={"service_phone": "0551-12", "person": "钱新"})
+    resp = put_versioned(client, f"/api/v1/contact_point/{mine.id}",
+                         json={"service_phone": "0551-12", "person": "钱新"})
     assert resp.status_code == 422, resp.get_data(as_text=True)
     message = resp.get_json()["message"]
     assert list(message) == ["service_phone"]
@@ -261,11 +263,13 @@ def test_one_revision_per_save_and_only_for_printed_changes(login, county):
         DirectoryRevision.number == 2))
     assert "县公安局联系人变更" in note and "东山镇受理时间变更" in note
     # the reported date is not printed on a board: no new version
-    resp = client.put(f"/api/v1/contact_point/{a.id}", json={"reported_on": "2020-08-01"})
+    resp = put_versioned(client, f"/api/v1/contact_point/{a.id}",
+                         json={"reported_on": "2020-08-01"})
     assert resp.status_code == 200
     assert len(revisions()) == 2
     # typing the same number differently is no change either
-    resp = client.put(f"/api/v1/contact_point/{b.id}", json={"complaint_phone": "05511234567"})
+    resp = put_versioned(client, f"/api/v1/contact_point/{b.id}",
+                         json={"complaint_phone": "05511234567"})
     assert resp.status_code == 200
     assert len(revisions()) == 2
     # a new contact, a deleted one and a renamed department each make one
@@ -292,13 +296,15 @@ def test_reported_on_is_set_when_a_complaint_phone_is_first_given(login, county)
     db.session.commit()
     assert fresh(mine).reported_on is None
     client = login("liaison_a")
-    resp = client.put(f"/api/v1/contact_point/{mine.id}", json={"complaint_phone": "12345"})
+    resp = put_versioned(client, f"/api/v1/contact_point/{mine.id}",
+                         json={"complaint_phone": "12345"})
     assert resp.status_code == 200
     assert fresh(mine).reported_on == today()
     db.session.execute(sa.update(ContactPoint).where(ContactPoint.id == mine.id)
                        .values(reported_on=dt.date(2020, 8, 1)))
     db.session.commit()
-    resp = client.put(f"/api/v1/contact_point/{mine.id}", json={"complaint_phone": "12315"})
+    resp = put_versioned(client, f"/api/v1/contact_point/{mine.id}",
+                         json={"complaint_phone": "12315"})
     assert resp.status_code == 200
     assert fresh(mine).reported_on == dt.date(2020, 8, 1)  # first given, not last changed
 

@@ -101,7 +101,7 @@ def test_grid_page_is_built_from_the_view(login, county):
     assert fields["name"]["title"] == "名称" and fields["name"]["maxLength"] == 80
     assert fields["kind"]["kind"] == "enum"
     assert {"value": "old", "label": "老旧小区"} in fields["kind"]["choices"]
-    assert fields["township"]["kind"] == "fk" and fields["delivered_on"]["kind"] == "date"
+    assert fields["township"]["kind"] == "relation" and fields["delivered_on"]["kind"] == "date"
     assert fields["households"]["kind"] == "int"
     assert config["canEdit"] and config["canAdd"]
     assert "http://" not in body.replace("http://localhost", "") and "https://" not in body

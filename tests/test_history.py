@@ -16,7 +16,8 @@ def _edit_compound(client, compound, **changes):
             "company": compound.company_id or "", "community": compound.community or "",
             "address": compound.address or "", "developer": compound.developer or "",
             "delivered_on": compound.delivered_on.isoformat() if compound.delivered_on else "",
-            "buildings": compound.buildings or "", "built_year": compound.built_year or ""}
+            "buildings": compound.buildings or "", "built_year": compound.built_year or "",
+            "version": str(compound.version)}
     data.update(changes)
     resp = client.post(f"/compoundview/edit/{compound.id}", data=data)
     assert resp.status_code == 302, resp.get_data(as_text=True)[-3000:]

@@ -632,8 +632,11 @@ def test_record_changed_after_the_preview(login, county, app):
     db.session.commit()
     resp = client.post(f"/compoundview/import/{token}/commit", data={"mode": "upsert"})
     token = re.search(r"/import/([\w-]+)/$", resp.headers["Location"]).group(1)
-    assert errors(app, token) == [
-        (2, "名称", "预览之后这条记录已被删除或被他人修改，请重新上传文件")]
+    ((excel_row, column, message),) = errors(app, token)
+    assert (excel_row, column) == (2, "名称")
+    # the same conflict as the form, grid and API say it: who changed the row, and when
+    assert message.startswith("预览之后这条记录已被他人修改（")
+    assert message.endswith("修改），请重新上传文件")
     db.session.expire_all()
     assert db.session.get(Compound, county.a.compound.id).households == 321
 

@@ -23,6 +23,7 @@ from office.kit.registry import _snake
 from office.models import db
 from office.roles import ADD, DELETE, EDIT, may
 from tests.conftest import ROLE_USERS
+from tests.factories import put_versioned
 from tests.test_permissions import (  # noqa: F401  (fixtures)
     VIEWS,
     copy_row,
@@ -294,7 +295,8 @@ def test_edit_out_of_scope_row_is_404(case):
     assert case.client.get(f"{case.base}/edit/{case.twin.id}").status_code == 404
     data = {**form.values, case.field: str(case.twin_parent)}
     assert case.client.post(f"{case.base}/edit/{case.twin.id}", data=data).status_code == 404
-    resp = case.client.put(f"{case.api}/{case.twin.id}", json={case.field: case.twin_parent})
+    resp = put_versioned(case.client, f"{case.api}/{case.twin.id}",
+                         json={case.field: case.twin_parent})
     assert resp.status_code == 404
     assert snapshot(case.twin) == before and case.count() == count
 
@@ -392,14 +394,16 @@ def test_moving_own_row_to_other_township_is_refused(case):
     assert 'class="alert alert-danger"' in resp.get_data(as_text=True)
     assert snapshot(case.own) == before
 
-    resp = case.client.put(f"{case.api}/{case.own.id}", json={case.field: case.twin_parent})
+    resp = put_versioned(case.client, f"{case.api}/{case.own.id}",
+                         json={case.field: case.twin_parent})
     assert resp.status_code == 404, resp.get_data(as_text=True)
     assert snapshot(case.own) == before and case.count() == count
 
     # positive control: the unchanged form saves (302) and the row stays the user's
     resp = case.client.post(f"{case.base}/edit/{case.own.id}", data=form.values)
     assert resp.status_code == 302, resp.get_data(as_text=True)[-2000:]
-    resp = case.client.put(f"{case.api}/{case.own.id}", json={case.field: case.own_parent})
+    resp = put_versioned(case.client, f"{case.api}/{case.own.id}",
+                         json={case.field: case.own_parent})
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert snapshot(case.own)[f"{case.field}_id"] == case.own_parent
 
@@ -433,10 +437,11 @@ def test_directory_is_public_but_edited_only_by_its_owner(world, user):
         resp = client.post(f"/contactpointview/edit/{other.id}",
                            data={**form.values, "person": "冒名"})
         assert resp.status_code == 404
-        assert client.put(f"/api/v1/contact_point/{other.id}",
-                          json={"person": "冒名"}).status_code == 404
+        assert put_versioned(client, f"/api/v1/contact_point/{other.id}",
+                             json={"person": "冒名"}).status_code == 404
         assert snapshot(other) == before
-    resp = client.put(f"/api/v1/contact_point/{mine.id}", json={"complaint_phone": "110"})
+    resp = put_versioned(client, f"/api/v1/contact_point/{mine.id}",
+                         json={"complaint_phone": "110"})
     assert resp.status_code == 200
     assert snapshot(mine)["complaint_phone"] == "110"
 

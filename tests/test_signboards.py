@@ -30,6 +30,7 @@ from office.models import (
     db,
 )
 from office.services import signboards as service
+from tests.factories import put_versioned
 
 STALE_LIST = "/stalesignboardview/list/"
 GRID_ACTION = "/stalesignboardview/grid/action/mark_replaced"
@@ -42,8 +43,8 @@ def today() -> dt.date:
 
 def change_directory(login, county, phone="0551-6668888") -> None:
     """The liaison of 县公安局 gives a new complaint phone (through the API)."""
-    resp = login("liaison_a").put(f"/api/v1/contact_point/{county.a.dept_contact.id}",
-                                  json={"complaint_phone": phone})
+    resp = put_versioned(login("liaison_a"), f"/api/v1/contact_point/{county.a.dept_contact.id}",
+                         json={"complaint_phone": phone})
     assert resp.status_code == 200, resp.get_data(as_text=True)
 
 

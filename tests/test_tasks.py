@@ -33,6 +33,7 @@ from office.models import (
 )
 from office.services import deadlines, evidence, tasks as service
 from tests.conftest import PASSWORD, count
+from tests.factories import put_versioned
 
 D = dt.date
 TODAY = D(2020, 7, 28)
@@ -592,7 +593,7 @@ def test_owner_cannot_change_the_bureaus_columns_through_the_api(county, login, 
                     {"indicator": "committee_coverage"},
                     {"campaign": county.campaign.id, "due_on": "2021-01-31"},
                     {"status": "doing", "progress": 40, "due_on": "2020-12-31"}):
-        resp = client.put(f"/api/v1/task/{task.id}", json=payload)
+        resp = put_versioned(client, f"/api/v1/task/{task.id}", json=payload)
         assert resp.status_code == 403, (payload, resp.get_data(as_text=True))
         message = resp.get_json()["message"]
         assert set(message) == set(payload) - {"status", "progress", "campaign"}, message
@@ -602,24 +603,25 @@ def test_owner_cannot_change_the_bureaus_columns_through_the_api(county, login, 
     twin = getattr(county.b, which)
     theirs = _stored(twin)
     for payload in ({"due_on": "2020-12-31"}, {"status": "done"}):
-        assert client.put(f"/api/v1/task/{twin.id}", json=payload).status_code == 404
+        assert put_versioned(client, f"/api/v1/task/{twin.id}", json=payload).status_code == 404
     assert _stored(twin) == theirs
     # what is theirs goes through; the same values sent back are no change
-    resp = client.put(f"/api/v1/task/{task.id}",
-                      json={"status": "doing", "progress": 40, "title": task.title,
+    resp = put_versioned(client, f"/api/v1/task/{task.id}",
+                         json={"status": "doing", "progress": 40, "title": task.title,
                             "due_on": task.due_on.isoformat()})
     assert resp.status_code == 200, resp.get_data(as_text=True)
     after = _stored(task)
     assert (after[8], after[9]) == (TaskStatus.doing, 40) and after[:8] == before[:8]
-    resp = client.put(f"/api/v1/task/{task.id}", json={"status": "done", "progress": 100})
+    resp = put_versioned(client, f"/api/v1/task/{task.id}",
+                         json={"status": "done", "progress": 100})
     assert resp.status_code == 200
     assert _stored(task)[10] == TODAY  # done: dated today
 
 
 def test_bureau_changes_a_task_through_the_api(county, login):
     task = county.a.task
-    resp = login("bureau").put(f"/api/v1/task/{task.id}",
-                               json={"due_on": "2020-08-15", "title": "自查自检和整改（延期）"})
+    resp = put_versioned(login("bureau"), f"/api/v1/task/{task.id}",
+                         json={"due_on": "2020-08-15", "title": "自查自检和整改（延期）"})
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert _stored(task)[:2] == ("自查自检和整改（延期）", D(2020, 8, 15))
 
@@ -628,7 +630,7 @@ def test_owner_cannot_type_progress_of_an_indicator_task_through_the_api(county,
     task = _task(county, "组织符合条件的小区成立业委会", D(2020, 9, 30),
                  township=county.a.township, indicator=Indicator.committee_coverage)
     before = _stored(task)
-    resp = login("town_a").put(f"/api/v1/task/{task.id}", json={"progress": 50})
+    resp = put_versioned(login("town_a"), f"/api/v1/task/{task.id}", json={"progress": 50})
     assert resp.status_code == 422 and "不能手工填写" in str(resp.get_json()["message"])
     assert _stored(task) == before
 
@@ -687,7 +689,8 @@ def test_owner_cannot_undo_the_bureaus_change_of_a_deadline(county, login):
 
     task = county.a.task
     bureau = login("bureau")
-    assert bureau.put(f"/api/v1/task/{task.id}", json={"due_on": "2020-08-15"}).status_code == 200
+    assert put_versioned(bureau, f"/api/v1/task/{task.id}",
+                         json={"due_on": "2020-08-15"}).status_code == 200
     log = db.session.scalars(sa.select(ChangeLog).where(
         ChangeLog.entity == "Task", ChangeLog.row_id == task.id,
         ChangeLog.field == "due_on")).one()

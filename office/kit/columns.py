@@ -1,8 +1,11 @@
-"""What a screen's columns are in a spreadsheet: header, kind, and how a related row is named.
+"""ONE description of a screen's columns: label, kind, how a related row is named, and what the
+screen lets a user do with it.
 
-Shared by the export, the import template, the import itself and the change history, so the
-four always agree: a column exported as "城关街道" is read back as the same township, an enum
-is written and read by its Chinese label, a code or phone column is text.
+Derived from a view's declarations and the model's column types, and shared by every path that
+reads or writes cells - the grid (page, data, save), the xlsx template, import and export, the
+REST API and the change history - so they always agree: a column exported as "城关街道" is
+read back, pasted into the grid or typed in the API as the same township, an enum is written
+and read by its Chinese label, a code or phone column is text.
 """
 from __future__ import annotations
 
@@ -15,10 +18,12 @@ from functools import cache
 import sqlalchemy as sa
 from sqlalchemy.orm import RelationshipProperty
 
-# Kinds of a spreadsheet column.
-STRING, TEXT, INT, DECIMAL, FLOAT, BOOL, DATE, DATETIME, ENUM, RELATION = (
+# Kinds of a column (the grid's browser code uses the same words).
+STRING, TEXT, INT, DECIMAL, FLOAT, BOOL, DATE, DATETIME, ENUM, RELATION, OTHER = (
     "string", "text", "int", "decimal", "float", "bool", "date", "datetime", "enum", "relation",
+    "other",
 )
+BOOKKEEPING = ("id", "created_at", "updated_at", "version")
 TRUE_LABEL, FALSE_LABEL = "是", "否"
 QUALIFIER_SEP = "/"  # "城关街道/幸福花园": a compound named by its township where names repeat
 
@@ -71,9 +76,9 @@ def ref_spec(model) -> RefSpec:
 
 @dataclass
 class Col:
-    """One column of a screen, as a spreadsheet sees it."""
+    """One column of a screen: what it holds, and what the screen lets a user do with it."""
 
-    name: str
+    name: str                      # the view's name; for a relation, the relationship's
     label: str
     kind: str
     nullable: bool = True
@@ -81,14 +86,51 @@ class Col:
     enum: type[enum.Enum] | None = None
     target: type | None = None     # relation target model
     fk: str | None = None          # local FK attribute of a relation ("township_id")
+    column: sa.Column | None = None  # the table column (the FK column for a relation)
     scale: int | None = None       # Numeric scale
     code: bool = False             # identifier-like text (phone, code, 统一社会信用代码)
     required: bool = False         # the add form requires it (set by the import machinery)
     labels_to_members: dict = field(default_factory=dict)
+    # what the screen declares (grid_columns sets them)
+    on_list: bool = True
+    can_update: bool = False
+    can_insert: bool = False
 
     @property
     def ref(self) -> RefSpec | None:
         return ref_spec(self.target) if self.target is not None else None
+
+    @property
+    def key(self) -> str:
+        """The attribute holding the stored value (the FK column's for a relation)."""
+        return self.fk or self.name
+
+    @property
+    def sortable(self) -> bool:
+        if self.kind == RELATION:
+            return self.ref.by_name
+        return self.kind not in (TEXT, OTHER)
+
+    @property
+    def filterable(self) -> bool:
+        return self.kind != OTHER
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        """(member name, Chinese label) of an enum column."""
+        return [(m.name, str(m.value)) for m in self.enum] if self.enum is not None else []
+
+    def spec(self) -> dict:
+        """What the grid's browser code needs to build this column (static/grid/grid.js)."""
+        out = {
+            "field": self.name, "title": self.label, "kind": self.kind,
+            "nullable": self.nullable, "maxLength": self.max_length,
+            "onList": self.on_list, "canUpdate": self.can_update, "canInsert": self.can_insert,
+            "sortable": self.sortable, "filterable": self.filterable,
+        }
+        if self.kind == ENUM:
+            out["choices"] = [{"value": n, "label": lab} for n, lab in self.choices]
+        return out
 
     @property
     def is_text(self) -> bool:
@@ -133,12 +175,16 @@ def describe(view, name: str) -> Col | None:
     prop = getattr(model, name).property
     if kind == RELATION:
         assert isinstance(prop, RelationshipProperty)
+        if len(prop.local_columns) != 1:
+            return None
         (local,) = prop.local_columns
         col.target = prop.mapper.class_
         col.fk = local.key
+        col.column = local
         col.nullable = bool(local.nullable)
         return col
     column = prop.columns[0]
+    col.column = column
     col.nullable = bool(column.nullable)
     if kind == ENUM:
         col.enum = column.type.enum_class

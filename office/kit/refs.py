@@ -1,5 +1,11 @@
-"""Related rows by name: the label → id index an import resolves against, and the dropdown
-list a template offers - both bounded by the user's write scope."""
+"""ONE naming rule for related rows, for every path that takes a row by name: the grid's pasted
+cells, the xlsx import and template, the change history.
+
+A row is named by its ``name`` column where it has one - qualified by its parent's name,
+"城关街道/幸福花园", where the schema makes a name unique only within that parent - and by
+its str() otherwise. The label → id index resolves names in the user's write scope; the
+dropdown lists what a template offers.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -28,11 +34,21 @@ def pickable(model) -> bool:
     return bool(rule.township or rule.department)
 
 
-def _named_rows(model, scope: UserScope, write: bool, limit: int | None = None):
-    """(id, label, qualifier label) of the rows in scope."""
+def label_of(row) -> str:
+    """A related row as every path names it: its name where it has one, else str()."""
+    return row.name if ref_spec(type(row)).by_name else str(row)
+
+
+def _named_rows(model, scope: UserScope, write: bool, limit: int | None = None,
+                names: set[str] | None = None):
+    """(id, label, qualifier label) of the rows in scope (`names`: only rows so named, as
+    typed or as the last part of a qualified name)."""
     ref = ref_spec(model)
     if ref.by_name:
         stmt = sa.select(model.id, model.name)
+        if names is not None:
+            stmt = stmt.where(model.name.in_(
+                sorted(names | {n.rsplit(QUALIFIER_SEP, 1)[-1] for n in names})))
         if ref.qualifier:
             parent = aliased(ref.qualifier_model)
             fk = list(getattr(model, ref.qualifier).property.local_columns)[0]
@@ -57,10 +73,14 @@ def _qualified(label: str, qualifier) -> str | None:
 class RefIndex:
     """How the cells of one relation column resolve to rows the user may write to."""
 
-    def __init__(self, model, label: str, scope: UserScope):
+    def __init__(self, model, label: str, scope: UserScope, names: set[str] | None = None):
+        """`names`: the texts that will be resolved, when known (the grid's pasted cells) -
+        the index then reads only rows so named, and resolves those texts exactly as the
+        whole index would."""
         self.model, self.label, self.scope = model, label, scope
         self.ids: dict[str, list[int]] = defaultdict(list)
-        for id_, name, qualifier in _named_rows(model, scope, write=pickable(model)):
+        for id_, name, qualifier in _named_rows(model, scope, write=pickable(model),
+                                                names=names):
             self.ids[nfkc(name)].append(id_)
             if qualified := _qualified(name, qualifier):
                 self.ids[nfkc(qualified)].append(id_)

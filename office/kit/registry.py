@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext
 
 from office.kit.base import OfficeModelRestApi, OfficeModelView
 
-EXCLUDED = ("created_at", "updated_at", "version")
+EXCLUDED = ("created_at", "updated_at")  # `version` is shown: a PUT must name it
 
 
 def _snake(name: str) -> str:

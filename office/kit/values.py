@@ -1,4 +1,8 @@
-"""One uploaded cell → the typed value of its column, or a Chinese reason why not.
+"""ONE conversion between what people type and what a column stores, for every path.
+
+A cell (uploaded, pasted into the grid) → the typed value of its column, or a Chinese reason
+why not (CellError); a typed value → what the add/edit form expects as formdata; a value ↔ the
+text the change log keeps (log_text / from_log).
 
 What real files contain: dates as Excel serials, as date cells, or as text (2020-1-5,
 2020/01/05, 2020.1.5, 2020年1月5日, 20200105); numbers stored as text ("320", "1,200");
@@ -8,8 +12,11 @@ leading/trailing blanks; 是/否, √/×, TRUE/FALSE for yes/no.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import sqlalchemy as sa
 
 from office.kit.columns import (
     BOOL,
@@ -33,8 +40,8 @@ _DATE_TEXT = re.compile(
     r"(?:[ T]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2})(?:\.\d+)?)?)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _INTEGER = re.compile(r"^[+-]?\d+(?:\.0*)?$")
-_TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "有", "对"}
-_FALSE = {"否", "n", "no", "false", "0", "×", "✗", "✘", "无", "不"}
+_TRUE = {"是", "y", "yes", "true", "t", "on", "1", "√", "✓", "✔", "有", "对"}
+_FALSE = {"否", "n", "no", "false", "f", "off", "0", "×", "✗", "✘", "无", "不"}
 
 
 class CellError(ValueError):
@@ -243,3 +250,43 @@ def from_store(col: Col, value):
     if col.kind == DECIMAL:
         return Decimal(value)
     return value
+
+
+# ---------------------------------------------------------------- the change log's text
+
+
+def log_text(value) -> str | None:
+    """How the change log keeps a value: enum member name, ISO date, plain number."""
+    if value is None:
+        return None
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def from_log(column, text: str | None):
+    """The value a logged text stands for, for a table column (the inverse of log_text);
+    KeyError/ValueError/InvalidOperation when the text no longer fits the column."""
+    if text is None:
+        return None
+    col_type = column.type
+    enum_class = getattr(col_type, "enum_class", None)
+    if enum_class is not None:
+        return enum_class[text]
+    if isinstance(col_type, sa.DateTime):
+        return dt.datetime.fromisoformat(text)
+    if isinstance(col_type, sa.Date):
+        return dt.date.fromisoformat(text)
+    if isinstance(col_type, sa.Boolean):
+        return text in ("True", "true", "1")
+    if isinstance(col_type, sa.Integer):
+        return int(text)
+    if isinstance(col_type, sa.Float):
+        return float(text)
+    if isinstance(col_type, sa.Numeric):
+        return Decimal(text)
+    return text

@@ -10,15 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from office.kit.audit.log import SKIPPED_FIELDS, audit_context, to_text
+from office.kit.audit.log import SKIPPED_FIELDS, audit_context
 from office.kit.columns import ref_spec
+from office.kit.refs import label_of
+from office.kit.values import from_log, log_text
 from office.models import ChangeAction, ChangeLog, ChangeSource, db
 from office.scope import in_scope
 
@@ -65,27 +67,8 @@ def field_label(labels: dict, model, field: str | None) -> str:
 
 
 def from_text(model, field: str, text: str | None):
-    """The attribute value a logged text stands for (the inverse of audit.to_text)."""
-    if text is None:
-        return None
-    column = _column(model, field)
-    col_type = column.type
-    enum_class = getattr(col_type, "enum_class", None)
-    if enum_class is not None:
-        return enum_class[text]
-    if isinstance(col_type, sa.DateTime):
-        return dt.datetime.fromisoformat(text)
-    if isinstance(col_type, sa.Date):
-        return dt.date.fromisoformat(text)
-    if isinstance(col_type, sa.Boolean):
-        return text == "True"
-    if isinstance(col_type, sa.Integer):
-        return int(text)
-    if isinstance(col_type, sa.Float):
-        return float(text)
-    if isinstance(col_type, sa.Numeric):
-        return Decimal(text)
-    return text
+    """The attribute value a logged text stands for (values.from_log on the field's column)."""
+    return from_log(_column(model, field), text)
 
 
 def models_by_name() -> dict[str, type]:
@@ -102,11 +85,6 @@ def _logged_values(entry: ChangeLog, model):
     except ValueError:
         return []
     return list(data.items()) if isinstance(data, dict) else []
-
-
-def label_of(row) -> str:
-    """A related row as the spreadsheets name it: its name where it has one, else str()."""
-    return row.name if ref_spec(type(row)).by_name else str(row)
 
 
 def related_labels(entries) -> dict[tuple[type, int], str]:
@@ -221,7 +199,7 @@ def revert(item, entry: ChangeLog, editable: set[str], labels: dict) -> str:
     label = field_label(labels, model, field)
     if field_name(model, field) not in editable:
         raise RevertError(f"“{label}”不能在本页面修改，因此不能撤销")
-    current = to_text(getattr(item, field))
+    current = log_text(getattr(item, field))
     if current != entry.new:
         raise RevertError(
             f"不能撤销：“{label}”现在是“{display(model, field, current)}”，已不是这条记录中的"

@@ -7,16 +7,14 @@ and are not logged on purpose.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import enum
 import json
 from contextvars import ContextVar
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy.orm import attributes
 
+from office.kit.values import log_text
 from office.models import ChangeAction, ChangeLog, ChangeSource, ReportRun
 from office.models.base import utcnow
 from office.scope import request_user
@@ -64,26 +62,13 @@ def _where() -> ChangeSource:
     return ChangeSource.cli
 
 
-def to_text(value) -> str | None:
-    """The stored form of a value: enum member name, ISO date, plain number."""
-    if value is None:
-        return None
-    if isinstance(value, enum.Enum):
-        return value.name
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
 def _columns(obj):
     mapper = sa.inspect(obj).mapper
     return [c for c in mapper.column_attrs if c.key not in SKIPPED_FIELDS]
 
 
 def _snapshot(obj) -> str:
-    return json.dumps({c.key: to_text(getattr(obj, c.key)) for c in _columns(obj)},
+    return json.dumps({c.key: log_text(getattr(obj, c.key)) for c in _columns(obj)},
                       ensure_ascii=False)
 
 
@@ -102,8 +87,8 @@ def _rows_for(session):
         for col in _columns(obj):
             hist = attributes.get_history(obj, col.key)
             if hist.has_changes():
-                old = to_text(hist.deleted[0] if hist.deleted else None)
-                new = to_text(hist.added[0] if hist.added else None)
+                old = log_text(hist.deleted[0] if hist.deleted else None)
+                new = log_text(hist.added[0] if hist.added else None)
                 if old != new:
                     yield {**base, "entity": type(obj).__name__, "row_id": obj.id,
                            "action": update_action, "field": col.key, "old": old,

@@ -28,19 +28,19 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
-from office.kit.grid import search as grid_search
-from office.kit.grid.columns import (
+from office.kit.columns import (
     BOOL,
     DATE,
     DATETIME,
     DECIMAL,
     ENUM,
-    FK,
     INT,
-    LONGTEXT,
+    RELATION,
+    STRING,
     TEXT,
-    GridColumn,
+    Col,
 )
+from office.kit.grid import search as grid_search
 from office.models import db
 
 MAX_PAGE_SIZE = 500
@@ -56,7 +56,7 @@ class GridRequest:
     size: int = 50
     sort: str | None = None
     direction: str = "asc"
-    filters: list = field(default_factory=list)  # [(GridColumn, op, value)]
+    filters: list = field(default_factory=list)  # [(Col, op, value)]
     q: str = ""
     after: tuple | None = None  # (sort value, id) of the last row of page `origin`
     before: tuple | None = None  # (sort value, id) of the first row of page `origin`
@@ -66,10 +66,10 @@ class GridRequest:
 # ---------------------------------------------------------------- request parsing
 
 
-def _parse_value(col: GridColumn, raw: str):
+def _parse_value(col: Col, raw: str):
     raw = raw.strip()
     try:
-        if col.kind == INT or col.kind == FK:
+        if col.kind == INT or col.kind == RELATION:
             return int(raw)
         if col.kind == DECIMAL:
             return Decimal(raw)
@@ -80,15 +80,15 @@ def _parse_value(col: GridColumn, raw: str):
         if col.kind == BOOL:
             return raw.lower() in ("1", "true", "y", "yes", "是")
         if col.kind == ENUM:
-            return col.enum_cls[raw]
+            return col.enum[raw]
     except (ValueError, KeyError, InvalidOperation):
-        raise BadRequest(f"筛选条件无效：{col.title}「{raw}」") from None
+        raise BadRequest(f"筛选条件无效：{col.label}「{raw}」") from None
     return raw
 
 
-def parse_request(args, columns: list[GridColumn], default_size: int,
+def parse_request(args, columns: list[Col], default_size: int,
                   base_order=None) -> GridRequest:
-    by_field = {c.field: c for c in columns}
+    by_field = {c.name: c for c in columns}
     req = GridRequest()
     try:
         req.page = max(1, int(args.get("page", 1)))
@@ -116,7 +116,7 @@ def parse_request(args, columns: list[GridColumn], default_size: int,
         col = by_field.get(name)
         if col is None or not col.filterable:
             raise BadRequest(f"不能按该列筛选：{name}")
-        if col.kind in (TEXT, LONGTEXT):
+        if col.kind in (STRING, TEXT):
             op = "contains"
         req.filters.append((col, op, raw if op == "contains" else _parse_value(col, raw)))
     req.after = _parse_cursor(args.get("after"))
@@ -146,7 +146,7 @@ def _parse_cursor(raw):
 # ---------------------------------------------------------------- statement building
 
 
-def _filter_clause(col: GridColumn, op: str, value):
+def _filter_clause(col: Col, op: str, value):
     if op == "contains":
         return col.column.ilike(f"%{grid_search.escape_like(value)}%", escape="\\")
     if op == "min":
@@ -176,16 +176,16 @@ class SortKey:
     expr: object  # the ORDER BY expression
     join: tuple | None  # (alias, onclause) when sorting by a related row's label
     keyset: bool  # (expr, id) can serve a keyset cursor
-    col: GridColumn | None
+    col: Col | None
 
 
 def _sort_key(model, columns, req: GridRequest) -> SortKey:
     if req.sort == "id":
         return SortKey(model.id, None, True, None)
-    col = next(c for c in columns if c.field == req.sort)
-    if col.kind == FK:
-        alias = aliased(col.related)
-        return SortKey(getattr(alias, col.label_column), (alias, alias.id == col.column),
+    col = next(c for c in columns if c.name == req.sort)
+    if col.kind == RELATION:
+        alias = aliased(col.target)
+        return SortKey(alias.name, (alias, alias.id == col.column),
                        False, col)
     return SortKey(col.column, None, not col.column.nullable, col)
 
@@ -209,7 +209,7 @@ def _order(key: SortKey, model, direction: str, id_col=None, key_expr=None):
 
 def fk_loads(model, columns):
     """joinedload options for the many-to-one relations shown."""
-    return [joinedload(getattr(model, c.field)) for c in columns if c.kind == FK]
+    return [joinedload(getattr(model, c.name)) for c in columns if c.kind == RELATION]
 
 
 @dataclass
@@ -254,7 +254,7 @@ def plan_seek(key: SortKey, model, req: GridRequest, id_col=None) -> Seek:
     return best
 
 
-def fetch_page(view, columns: list[GridColumn], req: GridRequest) -> tuple[list, bool]:
+def fetch_page(view, columns: list[Col], req: GridRequest) -> tuple[list, bool]:
     """One page of the view's rows for the grid, and whether another page follows."""
     model = view.datamodel.obj
     dialect = db.engine.dialect.name
@@ -326,12 +326,12 @@ def _page(rows: list, req: GridRequest, seek: Seek) -> tuple[list, bool]:
     return rows[: req.size], len(rows) > req.size
 
 
-def cursor_of(columns: list[GridColumn], req: GridRequest, item) -> list | None:
+def cursor_of(columns: list[Col], req: GridRequest, item) -> list | None:
     """The keyset cursor for the page after ``item`` (None when the sort cannot use one)."""
     if req.sort == "id":
         return [item.id, item.id]
-    col = next((c for c in columns if c.field == req.sort), None)
-    if col is None or col.kind == FK or col.column.nullable:
+    col = next((c for c in columns if c.name == req.sort), None)
+    if col is None or col.kind == RELATION or col.column.nullable:
         return None
     value = getattr(item, col.key)
     if isinstance(value, (dt.date, dt.datetime)):

@@ -22,22 +22,31 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import abort, current_app
-from flask_appbuilder.fields import EnumField, QuerySelectField, QuerySelectMultipleField
+from flask_appbuilder.fields import QuerySelectField
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
-from wtforms import BooleanField, DateField, DateTimeField
 
-from office.kit.audit.log import audit_context, to_text
-from office.kit.grid.columns import FK, CellError, GridColumn, from_text, row_json, to_formdata
+from office.kit.audit.log import audit_context
+from office.kit.columns import Col
+from office.kit.grid.columns import CellError, ref_indexes, row_json, to_formdata
+from office.kit.rowform import (
+    CONFLICT,
+    RowForms,
+    VersionConflict,
+    check_version,
+    conflict_message,
+    populate,
+    related_choice,
+    who_when,
+)
+from office.kit.values import from_log, log_text
 from office.models import ChangeAction, ChangeLog, ChangeSource, db
 from office.models.base import utcnow
+from office.scope import current_scope
 
-CONFLICT = "该行已被他人修改，请刷新后重试"
-# A save that does not say which version it edited could overwrite anyone's change unseen.
-NO_VERSION = "保存失败：这一行没有带上版本号（version），无法确认您修改的是最新内容，请刷新后重试"
 MAX_ROWS = 2000
 
 
@@ -48,33 +57,6 @@ class Outcome:
 
 
 # ---------------------------------------------------------------- messages
-
-
-def _who_when(entity: str, row_id: int, after_id: int = 0) -> str:
-    """'（张三 于 2020-10-15 08:00 修改）' from the row's latest ChangeLog entry, if any."""
-    last = db.session.execute(
-        sa.select(ChangeLog.username, ChangeLog.at)
-        .where(ChangeLog.entity == entity, ChangeLog.row_id == row_id, ChangeLog.id > after_id)
-        .order_by(ChangeLog.id.desc()).limit(1)
-    ).first()
-    if last is None:
-        return ""
-    return f"（{last.username or '系统'} 于 {last.at:%Y-%m-%d %H:%M} 修改）"
-
-
-def _version_of(row: dict) -> int | None:
-    """The version a grid row was edited at; None when missing or not a whole number."""
-    sent = row.get("version")
-    if isinstance(sent, bool):
-        return None
-    try:
-        return int(sent) if isinstance(sent, int | str) and str(sent).strip() else None
-    except ValueError:
-        return None
-
-
-def conflict_message(model, row_id: int) -> str:
-    return CONFLICT + _who_when(model.__name__, row_id)
 
 
 def _constraint_for(exc: sa.exc.IntegrityError, model):
@@ -95,7 +77,7 @@ def _constraint_for(exc: sa.exc.IntegrityError, model):
     return None
 
 
-def integrity_errors(exc, model, columns: list[GridColumn]) -> dict[str, str]:
+def integrity_errors(exc, model, columns: list[Col]) -> dict[str, str]:
     """A database refusal as {field: Chinese message} for the row being written."""
     by_key = {c.key: c for c in columns}
     constraint = _constraint_for(exc, model)
@@ -109,13 +91,13 @@ def integrity_errors(exc, model, columns: list[GridColumn]) -> dict[str, str]:
     cols = [by_key[c.name] for c in getattr(constraint, "columns", []) if c.name in by_key]
     message = (constraint.info or {}).get("message") if hasattr(constraint, "info") else None
     if isinstance(constraint, sa.UniqueConstraint):
-        labels = "+".join(c.title for c in cols) or "关键字段"
+        labels = "+".join(c.label for c in cols) or "关键字段"
         message = message or f"与已有记录重复（{labels}不能重复）"
     elif isinstance(constraint, sa.CheckConstraint):
         message = message or f"不符合数据规则：{constraint.name}"
     else:
         message = message or "数据库拒绝保存该行"
-    return {(cols[-1].field if cols else "_row"): message}
+    return {(cols[-1].name if cols else "_row"): message}
 
 
 def _first(messages) -> str:
@@ -127,90 +109,37 @@ def _first(messages) -> str:
 # ---------------------------------------------------------------- forms
 
 
-def _as_formdata(fld) -> list[str]:
-    """A form field's current data as the browser would post it."""
-    data = fld.data
-    if isinstance(fld, QuerySelectMultipleField):
-        return [str(fld.get_pk_func(o)) for o in data or []]
-    if isinstance(fld, QuerySelectField):
-        return ["__None"] if data is None else [str(fld.get_pk_func(data))]
-    if isinstance(fld, BooleanField):
-        return ["y"] if data else ["false"]
-    if isinstance(fld, EnumField):
-        return [""] if data is None else [getattr(data, "name", str(data))]
-    if isinstance(fld, (DateField, DateTimeField)):
-        return [fld._value()]
-    return [""] if data is None else [str(data)]
-
-
-def _prime_related(view, form, rel_fields: dict | None) -> None:
-    """Validate a relation field against the related row alone, not the whole table.
-
-    FAB's QuerySelectField checks the posted id is among *all* rows its query returns (the
-    write-scoped related interface, the view's ``*_query_rel_fields``); asking that query for
-    the one posted id gives the same verdict with one row read instead of 200,000.
-    """
-    for fld in form:
-        if type(fld) is not QuerySelectField or not fld._formdata:
-            continue
-        related = view.datamodel.get_related_interface(fld.name)
-        filters = None
-        if rel_fields and fld.name in rel_fields:
-            filters = related.get_filters().add_filter_list(rel_fields[fld.name])
-        try:
-            pk = int(fld._formdata)
-        except ValueError:
-            fld._object_list = []
-            continue
-        obj = related.get(pk, filters)
-        fld._object_list = [(str(pk), obj)] if obj is not None else []
-
-
-def build_form(view, form_cls, item, values: dict, columns: dict, rel_fields, is_new: bool):
-    """The view's form with the row's values, and the cells that could not be read."""
-    base = form_cls(obj=item, meta={"csrf": False}) if not is_new else None
-    data = MultiDict()
-    if base is not None:
-        for fld in base:
-            if fld.name != "csrf_token":
-                data.setlist(fld.name, _as_formdata(fld))
+def build_form(view, forms: RowForms, item, values: dict, columns: dict, refs: dict):
+    """The view's form with the row's values over what it stores (kit/rowform.py), and the
+    cells that could not even be read."""
+    data = forms.stored(item) if item is not None else MultiDict()
     cell_errors = {}
     for name, raw in values.items():
-        col = columns[name]
         try:
-            value = to_formdata(col, raw)
+            data.setlist(name, [to_formdata(columns[name], raw, refs)])
         except CellError as exc:
             cell_errors[name] = str(exc)
-            continue
-        if value is not None:
-            data.setlist(name, [value])
-    form = form_cls(formdata=data, obj=item if not is_new else None, meta={"csrf": False})
-    if not is_new:
-        form._id = item.id  # FAB's Unique validators skip the row itself
+    form = forms.form_for(item)
+    chosen = {}
     for fld in form:
-        if isinstance(fld, EnumField) and fld.data is None:
-            # FAB's EnumField raises a bare ValueError for "no choice" (a browser always posts
-            # one); let the field's own Optional/InputRequired validator judge a blank cell.
-            fld.pre_validate = lambda form: None
-    _prime_related(view, form, rel_fields)
-    return form, cell_errors
+        name, posted = fld.name, data.get(fld.name)
+        if type(fld) is not QuerySelectField or posted in (None, "", "__None"):
+            continue
+        if name in values or item is None:
+            chosen[name] = related_choice(view, type(form), name, posted)
+        else:
+            chosen[name] = getattr(item, name)  # stored and untouched: as it is
+    return forms.fill(item, data, chosen), cell_errors
 
 
 # ---------------------------------------------------------------- saving
-
-
-def _untouched_columns(item, form, values: dict) -> dict:
-    """The stored value of every plain column the form carries but the row's cells left alone."""
-    columns = {c.key for c in sa.inspect(type(item)).column_attrs}
-    return {f.name: getattr(item, f.name) for f in form
-            if f.name in columns and f.name not in values}
 
 
 def _undo_signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="office-grid-undo")
 
 
-def save_batch(view, columns: list[GridColumn], rows: list[dict], may) -> Outcome:
+def save_batch(view, columns: list[Col], rows: list[dict], may) -> Outcome:
     """Validate and write ``rows`` ([{key, id?, version?, values: {field: value}}]) or
     nothing. ``may(verb)`` answers the user's permission on the view."""
     model = view.datamodel.obj
@@ -224,9 +153,11 @@ def save_batch(view, columns: list[GridColumn], rows: list[dict], may) -> Outcom
         return Outcome(403, {"message": "您没有修改这些记录的权限"})
     if inserts and not may("add"):
         return Outcome(403, {"message": "您没有新增记录的权限"})
-    by_field = {c.field: c for c in columns}
-    update_cols = {c.field: c for c in columns if c.can_update}
-    insert_cols = {c.field: c for c in columns if c.can_insert}
+    by_field = {c.name: c for c in columns}
+    update_cols = {c.name: c for c in columns if c.can_update}
+    insert_cols = {c.name: c for c in columns if c.can_insert}
+    refs = ref_indexes(by_field, rows, current_scope())
+    forms = RowForms(view)
 
     try:
         ids = {int(r["id"]) for r in updates}
@@ -258,22 +189,16 @@ def save_batch(view, columns: list[GridColumn], rows: list[dict], may) -> Outcom
             if bad:
                 errors[key] = bad
                 continue
-            if is_new:
-                item = model()
-                form_cls, rel_fields = view.add_form, view.add_form_query_rel_fields
-            else:
-                item = items[int(row["id"])]
-                form_cls, rel_fields = view.edit_form, view.edit_form_query_rel_fields
-                if hasattr(item, "version"):
-                    sent = _version_of(row)
-                    if sent is None or sent != item.version:
-                        errors[key] = {"_row": NO_VERSION if sent is None
-                                       else conflict_message(model, item.id)}
-                        conflicts = True
-                        continue
+            stored = None if is_new else items[int(row["id"])]
+            if stored is not None:
+                try:
+                    check_version(stored, row.get("version"))
+                except VersionConflict as exc:
+                    errors[key] = {"_row": exc.message}
+                    conflicts = True
+                    continue
             with db.session.no_autoflush:
-                form, cell_errors = build_form(view, form_cls, item, values, allowed,
-                                               rel_fields, is_new)
+                form, cell_errors = build_form(view, forms, stored, values, allowed, refs)
                 valid = form.validate()
             row_errors = dict(cell_errors)
             if not valid:
@@ -282,14 +207,8 @@ def save_batch(view, columns: list[GridColumn], rows: list[dict], may) -> Outcom
             if row_errors:
                 errors[key] = row_errors
                 continue
-            untouched = {} if is_new else _untouched_columns(item, form, values)
-            view.process_form(form, is_new)
-            form.populate_obj(item)
-            for name, stored in untouched.items():
-                # a form writes every field back: a cell the clerk did not edit keeps exactly
-                # what is stored (NULL stays NULL, never ''), so nothing unchanged is logged
-                if getattr(item, name) != stored:
-                    setattr(item, name, stored)
+            item = model() if is_new else stored
+            populate(form, item, touched=set(values) if not is_new else set(form._fields))
             try:
                 if is_new:
                     view.pre_add(item)  # row scope: aborts 404 outside the user's township
@@ -346,7 +265,7 @@ def _log_ids(model, row_ids: list[int], since: dt.datetime) -> list[int]:
 # ---------------------------------------------------------------- undo
 
 
-def undo_batch(view, columns: list[GridColumn], token: str, may) -> Outcome:
+def undo_batch(view, columns: list[Col], token: str, may) -> Outcome:
     model = view.datamodel.obj
     try:
         data = _undo_signer().loads(token or "")
@@ -384,7 +303,7 @@ def undo_batch(view, columns: list[GridColumn], token: str, may) -> Outcome:
     for row_id in row_ids:
         if row_id in changed_since:
             errors[str(row_id)] = {"_row": "该行在上次保存后已被修改，无法撤销"
-                                   + _who_when(model.__name__, row_id, last_of[row_id])}
+                                   + who_when(model.__name__, row_id, last_of[row_id])}
         elif row_id not in items:
             # gone, or no longer in the user's write scope: never say which
             db.session.rollback()
@@ -404,12 +323,12 @@ def undo_batch(view, columns: list[GridColumn], token: str, may) -> Outcome:
                     db.session.delete(item)
                     removed.append(item)
             elif log.action == ChangeAction.update and log.field in table.c:
-                current = to_text(getattr(item, log.field))
+                current = log_text(getattr(item, log.field))
                 if current != log.new:
                     db.session.rollback()
                     return Outcome(409, {"errors": {str(item.id): {"_row": CONFLICT}},
                                          "message": "撤销被拒绝：有行已被他人修改"})
-                setattr(item, log.field, from_text(table.c[log.field], log.old))
+                setattr(item, log.field, from_log(table.c[log.field], log.old))
         for item in items.values():
             if item not in removed:
                 view.pre_update(item)
@@ -433,4 +352,4 @@ def undo_batch(view, columns: list[GridColumn], token: str, may) -> Outcome:
     })
 
 
-__all__ = ["FK", "Outcome", "save_batch", "undo_batch", "conflict_message"]
+__all__ = ["Outcome", "save_batch", "undo_batch", "conflict_message", "CONFLICT"]

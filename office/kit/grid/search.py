@@ -28,7 +28,7 @@ import re
 
 import sqlalchemy as sa
 
-from office.kit.grid.columns import DATE, ENUM, FK, INT, LONGTEXT, TEXT, GridColumn
+from office.kit.columns import DATE, ENUM, INT, RELATION, STRING, TEXT, Col
 
 PREFIX = "fts_"
 # Objects the migrations create outside the models: search indexes (fts_*) and SQLite-only
@@ -97,17 +97,17 @@ def _contains(col, pattern):
     return col.ilike(pattern, escape="\\")
 
 
-def build(model, columns: list[GridColumn], search_columns, term: str, dialect: str):
+def build(model, columns: list[Col], search_columns, term: str, dialect: str):
     """The search condition for ``term`` over the view's search columns (None: no search)."""
     term = (term or "").strip()
     if not term:
         return None
     table = model.__table__.name
     pattern = f"%{escape_like(term)}%"
-    by_field = {c.field: c for c in columns}
+    by_field = {c.name: c for c in columns}
     wanted = [by_field[f] for f in search_columns or [] if f in by_field]
-    text_cols = [c for c in wanted if c.kind in (TEXT, LONGTEXT)]
-    indexed = [c for c in text_cols if c.field in SEARCH_INDEXES.get(table, ())]
+    text_cols = [c for c in wanted if c.kind in (STRING, TEXT)]
+    indexed = [c for c in text_cols if c.name in SEARCH_INDEXES.get(table, ())]
     branches = []
     fts_table = match = None
 
@@ -135,10 +135,10 @@ def build(model, columns: list[GridColumn], search_columns, term: str, dialect: 
             members = [name for name, label in c.choices
                        if term in label or term.lower() == name.lower()]
             if members:
-                branches.append(c.column.in_([c.enum_cls[m] for m in members]))
-        elif c.kind == FK and c.label_column:
-            label = getattr(c.related, c.label_column)
-            ids = sa.select(c.related.id).where(_contains(label, pattern))
+                branches.append(c.column.in_([c.enum[m] for m in members]))
+        elif c.kind == RELATION and c.ref.by_name:
+            label = c.target.name
+            ids = sa.select(c.target.id).where(_contains(label, pattern))
             if dialect == "postgresql":
                 # = ANY(ARRAY(subquery)) is an InitPlan the planner can use an index with,
                 # also inside an OR (an IN-subquery there becomes a per-row SubPlan).

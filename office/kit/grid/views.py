@@ -33,8 +33,10 @@ from markupsafe import Markup
 from wtforms.fields.core import UnboundField
 from wtforms.widgets import html_params
 
+from office.kit.columns import RELATION
 from office.kit.grid import query as grid_query, save as grid_save
-from office.kit.grid.columns import FK, build_columns, row_json
+from office.kit.grid.columns import build_columns, row_json
+from office.kit.refs import label_of
 from office.models import db
 from office.scope import ScopedInterface
 
@@ -108,13 +110,13 @@ class GridMixin:
     def _grid_spec(self, col) -> dict:
         spec = col.spec()
         # a township/department user's own row: only the columns the view leaves to them
-        if spec["canUpdate"] and not self.owner_may_change(col.field):
+        if spec["canUpdate"] and not self.owner_may_change(col.name):
             spec["canUpdate"] = False
         return spec
 
     def _grid_column(self, field: str):
         for col in self.grid_columns:
-            if col.field == field:
+            if col.name == field:
                 return col
         return None
 
@@ -168,9 +170,9 @@ class GridMixin:
     @has_access
     def grid_options(self, field):
         col = self._grid_column(field)
-        if col is None or col.kind != FK:
+        if col is None or col.kind != RELATION:
             return jsonify(message="没有这个关联列"), 404
-        related = col.related
+        related = col.target
         # choices to write come from the write scope; choices to filter by, the read scope
         for_filter = request.args.get("for") == "filter"
         interface = ScopedInterface(related, db.session, write=not for_filter)
@@ -180,7 +182,7 @@ class GridMixin:
             filters = interface.get_filters().add_filter_list(rel_fields[field])
         query = interface.apply_filters(db.session.query(related), filters)
         term = (request.args.get("q") or "").strip()
-        label = getattr(related, col.label_column) if col.label_column else None
+        label = related.name if col.ref.by_name else None
         if term and label is not None:
             from office.kit.grid.search import escape_like
 
@@ -193,7 +195,7 @@ class GridMixin:
                 related.id == current).first()
             if extra is not None:
                 items.insert(0, extra)
-        return jsonify([{"value": i.id, "label": str(i)} for i in items])
+        return jsonify([{"value": i.id, "label": label_of(i)} for i in items])
 
     @expose("/grid/save", methods=["POST"])
     def grid_save(self):

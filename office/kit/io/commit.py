@@ -28,6 +28,7 @@ from office.kit.columns import RELATION, header_key
 from office.kit.io.importer import ImportSpec
 from office.kit.io.rules import message
 from office.kit.refs import load_objects
+from office.kit.rowform import VersionConflict, check_version
 from office.kit.values import from_store
 from office.models import ChangeSource, db
 
@@ -187,14 +188,18 @@ def _apply(spec: ImportSpec, outcome: dict, existing: dict, errors: list):
             db.session.add(item)
             return item
         item = existing.get(outcome["id"])
-        if item is None or getattr(item, "version", None) != outcome["version"]:
+        if item is None:
             errors.append((row, spec.key[-1] if spec.key else None,
-                           "预览之后这条记录已被删除或被他人修改，请重新上传文件"))
+                           "预览之后这条记录已被删除，请重新上传文件"))
             return None
+        check_version(item, outcome["version"])  # the version the preview saw
         for attr, value in _attr_values(spec, outcome["values"]).items():
             setattr(item, attr, value)
         view.pre_update(item)
         return item
+    except VersionConflict as exc:
+        errors.append((row, spec.key[-1] if spec.key else None,
+                       f"预览之后这条记录已被他人修改{exc.who}，请重新上传文件"))
     except HTTPException:
         errors.append((row, None, "这一行的记录不在您的管辖范围内，不能导入"))
     except ValueError as exc:

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from office.kit.columns import ENUM, RELATION, Col, columns_for, header_key
+from office.kit.columns import RELATION, Col, columns_for, header_key
 from office.kit.io.read import ImportFileError, Sheet
 from office.kit.io.rules import check_rules, final_values, strip_database_rules, unique_rules
 from office.kit.refs import RefIndex, load_objects
+from office.kit.rowform import RowForms
 from office.kit.values import CellError, convert, form_text, to_store
 from office.models import db
 from office.scope import UserScope, in_scope
@@ -196,64 +197,30 @@ def _differs(col: Col, existing, value) -> bool:
     return current != value
 
 
-class _Forms:
-    """One form instance per form class, re-filled for every row (binding a WTForms form's
-    fields costs more than validating it)."""
-
-    def __init__(self):
-        self._forms: dict = {}
-
-    def fill(self, form_cls, data):
-        form = self._forms.get(form_cls)
-        if form is None:
-            form = self._forms[form_cls] = form_cls(formdata=data, meta={"csrf": False})
-            strip_database_rules(form)  # applied to the whole upload at once (xlsx_rules)
-        else:
-            form.process(formdata=data)
-        form.__dict__.pop("_id", None)
-        for bound in form:
-            bound.__dict__.pop("pre_validate", None)
-        return form
-
-
-def _form_for(spec: ImportSpec, row: _Row, present: list[Col], related: dict, forms: _Forms):
-    """The screen's form filled with the row, its dropdowns given just the chosen row."""
-    view, existing = spec.view, row.existing
-    form_cls = view.edit_form if existing is not None else view.add_form
-    data = MultiDict()
+def _form_for(spec: ImportSpec, row: _Row, present: list[Col], related: dict,
+              forms: RowForms):
+    """The screen's form filled with the row over what is stored (kit/rowform.py), its
+    dropdowns given just the chosen row."""
+    existing = row.existing
+    # columns the file leaves out keep their stored values
+    data = forms.stored(existing) if existing is not None else MultiDict()
     for c in present:
         value = row.values[c.name]
         if value is INVALID or value is None:
+            data.poplist(c.name)  # blank (or unreadable, already reported)
             continue
-        data[c.name] = form_text(c, related[c.name][value] if c.kind == RELATION else value)
-    if existing is not None:  # columns the file leaves out keep their stored values
-        for c in spec.cols:
-            if c.name not in data and c.name not in row.values and c.name in spec.edit_columns:
-                value = getattr(existing, c.name)
-                if value is not None:
-                    data[c.name] = form_text(c, value)
-    form = forms.fill(form_cls, data)
-    if existing is not None:
-        form._id = existing.id
+        data.setlist(c.name, [form_text(c, related[c.name][value]
+                                        if c.kind == RELATION else value)])
+    chosen = {}
     for c in spec.cols:
-        if c.kind == ENUM and c.name in form and c.name not in data:
-            # FAB's EnumField raises a bare ValueError on an empty choice (WTForms 3.2 no longer
-            # turns it into a field error); the required check, or none, reports the blank.
-            form[c.name].pre_validate = _no_pre_validate
-    for c in spec.cols:
-        if c.kind == RELATION and c.name in form:
-            chosen = data.get(c.name)
-            obj = None
-            if chosen is not None:
-                obj = related[c.name].get(int(chosen)) if c.name in related else None
-                if obj is None and existing is not None:
-                    obj = getattr(existing, c.name)
-            form[c.name]._object_list = [(chosen, obj)] if obj is not None else []
-    return form
-
-
-def _no_pre_validate(form) -> None:
-    return None
+        posted = data.get(c.name)
+        if c.kind != RELATION or posted in (None, "__None"):
+            continue
+        obj = related[c.name].get(int(posted)) if c.name in related else None
+        if obj is None and existing is not None:
+            obj = getattr(existing, c.name)
+        chosen[c.name] = obj
+    return forms.fill(existing, data, chosen)
 
 
 def _form_errors(row: _Row, form) -> None:
@@ -357,7 +324,8 @@ def validate(view, sheet: Sheet, scope: UserScope, spec: ImportSpec | None = Non
                    for c in present if c.kind == RELATION}
         _match_existing(spec, rows)
         _duplicates_in_file(spec, present, rows)
-        forms = _Forms()
+        # the database rules are checked for the whole upload at once (rules.py)
+        forms = RowForms(view, prepare=strip_database_rules)
         for row in rows:
             form = _form_for(spec, row, present, related, forms)
             if not form.validate():

@@ -59,7 +59,7 @@
   function display(col, value, data) {
     if (value === null || value === undefined) { return ""; }
     if (col.kind === "enum") { return enumLabel(col, value); }
-    if (col.kind === "fk") { return relLabel(col.field, value, data); }
+    if (col.kind === "relation") { return relLabel(col.field, value, data); }
     if (col.kind === "bool") { return value === true ? "是" : (value === false ? "否" : String(value)); }
     return String(value);
   }
@@ -78,11 +78,10 @@
       }
       return t;
     }
-    if (col.kind === "fk") {
-      var known = labels[col.field] || {};
-      var hits = Object.keys(known).filter(function (id) { return known[id] === t; });
-      if (hits.length === 1) { return Number(hits[0]); }
-      return /^\d+$/.test(t) ? Number(t) : t;
+    if (col.kind === "relation") {
+      // pasted text goes to the server as typed: it names the row by the same rule as an
+      // import does (kit/refs.py), so the same text gives the same row on both paths
+      return t;
     }
     if (col.kind === "bool") {
       if (["是", "y", "yes", "true", "1", "√", "✓"].indexOf(t.toLowerCase()) >= 0) { return true; }
@@ -94,7 +93,7 @@
       if (m) { return m[1] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[3]).slice(-2); }
       return t;
     }
-    if (col.kind === "int" || col.kind === "decimal") {
+    if (col.kind === "int" || col.kind === "decimal" || col.kind === "float") {
       var n = t.replace(/[,，\s]/g, "");
       return /^-?\d+(\.\d+)?$/.test(n) ? Number(n) : t;
     }
@@ -207,15 +206,16 @@
     if (!col.nullable && col.kind !== "bool") { validators.push("required"); }
     if (col.maxLength) { validators.push("maxLength:" + col.maxLength); }
     if (col.kind === "int") { validators.push("integer"); }
-    if (col.kind === "decimal") { validators.push("numeric"); }
+    if (col.kind === "decimal" || col.kind === "float") { validators.push("numeric"); }
     if (validators.length) { def.validator = validators; }
 
     switch (col.kind) {
-      case "longtext":
+      case "text":
         def.editor = "textarea"; def.width = 220; break;
       case "int":
         def.editor = "number"; def.editorParams = {step: 1}; def.hozAlign = "right"; break;
       case "decimal":
+      case "float":
         def.editor = "number"; def.editorParams = {step: "any"}; def.hozAlign = "right"; break;
       case "date":
         def.editor = "date"; break;
@@ -229,7 +229,7 @@
         def.editorParams = {values: values, autocomplete: true, allowEmpty: col.nullable,
                             clearable: col.nullable, listOnEmpty: true, emptyValue: null};
         break;
-      case "fk":
+      case "relation":
         def.editor = "list";
         def.editorParams = {
           valuesLookup: function (cell, term) {
@@ -247,7 +247,7 @@
         def.editor = "input";
         if (col.maxLength) { def.editorParams = {elementAttributes: {maxlength: col.maxLength}}; }
     }
-    if (col.kind === "text" || col.kind === "longtext") { def.minWidth = 120; }
+    if (col.kind === "string" || col.kind === "text") { def.minWidth = 120; }
 
     if (col.filterable) {
       if (col.kind === "enum") {
@@ -255,19 +255,19 @@
         col.choices.forEach(function (ch) { fvalues[ch.value] = ch.label; });
         def.headerFilter = "list";
         def.headerFilterParams = {values: fvalues, clearable: true};
-      } else if (col.kind === "fk") {
+      } else if (col.kind === "relation") {
         def.headerFilter = "list";
         def.headerFilterParams = {
           valuesLookup: function (cell, term) { return fetchOptions(col.field, term, null, true); },
           autocomplete: true, filterRemote: true, filterDelay: 250, clearable: true,
           listOnEmpty: true,
         };
-      } else if (col.kind === "int" || col.kind === "decimal" || col.kind === "date") {
+      } else if (col.kind === "int" || col.kind === "decimal" || col.kind === "float" || col.kind === "date") {
         def.headerFilter = rangeFilterEditor;
       } else if (col.kind === "bool") {
         def.headerFilter = "list";
         def.headerFilterParams = {values: {"1": "是", "0": "否"}, clearable: true};
-      } else if (col.kind === "text" || col.kind === "longtext") {
+      } else if (col.kind === "string" || col.kind === "text") {
         def.headerFilter = "input";
       }
     }
@@ -660,7 +660,7 @@
       var items = [];
       if (col && col.kind === "enum") { items = col.choices.map(function (c) { return c.label; }); }
       if (col && col.kind === "bool") { items = ["是", "否"]; }
-      if (col && col.kind === "fk") {
+      if (col && col.kind === "relation") {
         items = Object.keys(labels[col.field] || {}).map(function (k) { return labels[col.field][k]; });
       }
       items.forEach(function (label) {
