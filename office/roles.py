@@ -11,7 +11,8 @@ READ, ADD, EDIT, DELETE = "read", "add", "edit", "delete"
 CRUD = frozenset({READ, ADD, EDIT, DELETE})
 RO = frozenset({READ})
 
-# Method → verb, shared by every view and API of an entity.
+# Method → verb of the endpoints the kit gives every entity's view and API (office/kit/).
+# A view's own endpoints declare theirs on the view (``method_verbs``).
 METHOD_VERBS = {
     # ModelView
     "list": READ, "show": READ, "download": READ, "history": READ,
@@ -29,23 +30,6 @@ METHOD_VERBS = {
     # Spreadsheet mode (office/kit/grid/views.py). grid_save / grid_undo check per row: edit for
     # changed rows, add for new ones (a batch may hold both), so they map to no single verb.
     "grid": READ, "grid_data": READ, "grid_options": READ,
-    # 统计上报 (office/views/reports.py): watching and downloading a return is reading it;
-    # starting, retrying, generating again and submitting one is adding (BureauClerk,
-    # Supervisor).
-    "report_status": READ, "report_file": READ,
-    "report_start": ADD, "report_retry": ADD, "report_regenerate": ADD, "report_submit": ADD,
-    "report_receipt": ADD,
-    # 公示牌 (office/views/signboards.py): replacing a board (list bulk action and grid action)
-    # edits the old board and records the new one; printing boards is reading them.
-    "mark_replaced": EDIT,
-    # 任务督办 (office/views/tasks.py, office/views/deadlines.py): loading the plan's steps,
-    # generating tasks and copying a campaign to a new year are adding; the deadline screens
-    # and evidence downloads are reading; a progress update is adding a TaskUpdate; marking
-    # one's own notifications read is editing them.
-    "plan_steps": ADD, "generate_all": ADD, "generate_tasks": ADD, "copy_campaign": ADD,
-    "my_tasks": READ, "task_board": READ, "deadline_calendar": READ,
-    "progress_form": READ, "progress_post": ADD, "evidence_file": READ,
-    "notification_list": READ, "notification_read": EDIT, "notification_read_all": EDIT,
 }
 
 TOWNSHIP_RECORDS = (

@@ -24,7 +24,7 @@ import sqlite3
 import sqlalchemy as sa
 
 from office.kit.grid import search_ddl
-from office.kit.grid.search import SEARCH_INDEXES
+from office.kit.grid.search import search_indexes
 from office.models import db
 
 # --- dates -------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ class Sink:
         transaction: a failure rolls the triggers back in, and nothing is left half-indexed."""
         present = set(self.conn.exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
-        for table in SEARCH_INDEXES:
+        for table in search_indexes():
             if table not in COLUMNS or not set(search_ddl.trigger_names(table)) <= present:
                 continue  # no index here (a database not migrated that far): nothing to keep
             if not self.conn.connection.driver_connection.in_transaction:

@@ -100,13 +100,16 @@ class ScopedMixin:
     """Row scope and permission naming, shared by the HTML views and the REST API."""
 
     datamodel: ScopedInterface
-    method_permission_name = METHOD_VERBS
+    # The verbs of a view's own endpoints (a bulk action, a page of its own), over the kit's.
+    method_verbs: dict[str, str] = {}
 
     def __init__(self, *args, **kwargs):
+        self.method_permission_name = {**METHOD_VERBS, **self.method_verbs}
         if getattr(self, "class_permission_name", None) is None:
             self.class_permission_name = _entity_name(self.datamodel.obj)
         columns = self.datamodel.get_columns_list() + list(self.label_columns or {})
-        self.label_columns = {**labels_for(columns), **(self.label_columns or {})}
+        self.label_columns = {**labels_for(self.datamodel.obj, columns),
+                              **(self.label_columns or {})}
         super().__init__(*args, **kwargs)
 
     def _writable(self, pk):

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 from office.kit.columns import QUALIFIER_SEP, nfkc, ref_spec
+from office.kit.labels import label
 from office.kit.values import CellError
 from office.models import db
 from office.scope import UserScope, scope_clause
@@ -100,9 +101,7 @@ class RefIndex:
 
     @staticmethod
     def _parent_label(ref) -> str:
-        from office.kit.labels import LABELS
-
-        return f"所属{LABELS.get(ref.qualifier, ref.qualifier)}"
+        return f"所属{label(ref.model, ref.qualifier)}"
 
     def _exists_anywhere(self, text: str) -> bool:
         """Only names of public rows (townships, departments, companies …) are confirmed to

@@ -16,7 +16,7 @@ adds, for every column of an add/edit form:
 * NOT NULL booleans accept an unticked checkbox (FAB would call it a missing answer).
 
 Messages come from ``constraint.info["message"]`` when a model declares one, else from
-``MESSAGES`` below, else a generic sentence naming the columns by their Chinese labels.
+the model's ``__messages__``, else a generic sentence naming the columns by their Chinese labels.
 
 Every path that takes a clerk's values through a view's forms (screens, grid, xlsx import)
 gets the same checks. ``item_errors(item)`` applies the CHECK and UNIQUE rules to an ORM object
@@ -36,34 +36,8 @@ from flask_appbuilder.forms import GeneralModelConverter
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, InputRequired, StopValidation
 
-from office.kit.labels import LABELS
+from office.kit.labels import model_labels, model_messages
 from office.models import db
-
-# Chinese messages for the schema's constraints, by their conventional name.
-MESSAGES = {
-    "uq_county_name": "已有名为「{name}」的县（区）",
-    "uq_county_code": "代码「{code}」已被其他县（区）使用",
-    "uq_property_company_uscc": "统一社会信用代码「{uscc}」已登记，请勿重复添加企业",
-    "ck_compound_households_nonneg": "户数不能为负数",
-    "uq_compound_township_id_name": "本乡镇（街道、场）已有同名小区「{name}」",
-    "uq_township_county_id_name": "本县（区）已有同名乡镇（街道、场）「{name}」",
-    "uq_department_county_id_name": "本县（区）已有同名部门「{name}」",
-    "uq_directory_revision_county_id_number": "本县（区）已有第{number}版通讯录",
-    "ck_owners_committee_term_order": "任期届满日期须晚于选举日期",
-    "uq_owners_committee_compound_id_term_no": "该小区第{term_no}届业委会已登记",
-    "uq_archive_item_committee_id_kind": "该业委会已有「{kind}」档案记录",
-    "ck_campaign_period_order": "截止日期不能早于起始日期",
-    "ck_campaign_committee_size": "业委会最少人数不少于3人，最多人数不少于最少人数",
-    "uq_campaign_county_id_year": "本县（区）{year}年度已有工作方案",
-    "ck_target_threshold_percent": "目标值须大于0且不超过100",
-    "uq_target_campaign_id_indicator_due_on": "该工作方案已有同一考核指标、同一完成时限的目标",
-    "ck_task_one_owner": "乡镇（街道、场）与部门须填写且只填写其中一个",
-    "ck_task_progress_percent": "进度须在0到100之间",
-    "ck_contact_point_one_owner": "乡镇（街道、场）与部门须填写且只填写其中一个",
-    "ck_service_contract_period_order": "截止日期不能早于起始日期",
-    "ck_service_contract_fee_nonneg": "收费标准不能为负数",
-    "ck_signboard_version_positive": "通讯录版本须为正整数（从1开始）",
-}
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -138,15 +112,16 @@ def _form_key(model, column: str) -> str:
 
 
 def _label(model, column: str) -> str:
-    key = _form_key(model, column)
-    return LABELS.get(key, LABELS.get(column, column))
+    labels = model_labels(model)
+    return labels.get(_form_key(model, column)) or labels.get(column) or column
 
 
 def constraint_message(constraint, model, values: dict | None = None) -> str:
     """The Chinese sentence for a broken constraint: ``constraint.info["message"]`` if the
-    model declares one, else MESSAGES, else one naming the columns. ``values`` fill the
-    {column} placeholders (left empty when unknown, e.g. from a database error)."""
-    text = (constraint.info or {}).get("message") or MESSAGES.get(constraint.name)
+    constraint carries one, else the model's ``__messages__``, else one naming the columns.
+    ``values`` fill the {column} placeholders (left empty when unknown, e.g. from a database
+    error)."""
+    text = (constraint.info or {}).get("message") or model_messages(model).get(constraint.name)
     if text is None:
         columns = [c.key for c in getattr(constraint, "columns", [])] or list(values or {})
         names = "、".join(f"「{_label(model, c)}」" for c in columns)

@@ -29,6 +29,10 @@ class ChangeLog(db.Model):
     __tablename__ = "change_log"
     __table_args__ = (sa.Index("ix_change_log_row", "entity", "row_id"),)
     __scope__ = ScopeRule()
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "source": "来源", "at": "时间", "username": "用户", "entity": "对象", "row_id": "记录编号",
+        "action": "操作", "field": "字段", "old": "原值", "new": "新值",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

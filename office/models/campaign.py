@@ -46,6 +46,18 @@ class Campaign(VersionedMixin, db.Model):
         ),
     )
     __scope__ = ScopeRule(public_read=True)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "name": "名称", "county": "县（区）", "starts_on": "起始日期", "ends_on": "截止日期",
+        "year": "年度", "interim_counts": "物管会计入组建率",
+        "disclosure_interval_days": "公示间隔(天)", "reelection_warning_days": "换届提醒(天)",
+        "filing_days": "备案时限(天)", "term_max_years": "最长任期(年)",
+        "committee_min_size": "业委会最少人数", "committee_max_size": "业委会最多人数",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "ck_campaign_period_order": "截止日期不能早于起始日期",
+        "ck_campaign_committee_size": "业委会最少人数不少于3人，最多人数不少于最少人数",
+        "uq_campaign_county_id_year": "本县（区）{year}年度已有工作方案",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     county_id: Mapped[int] = mapped_column(sa.ForeignKey("county.id"), index=True)
@@ -73,6 +85,14 @@ class Target(VersionedMixin, db.Model):
         sa.CheckConstraint("threshold > 0 AND threshold <= 100", name="threshold_percent"),
     )
     __scope__ = ScopeRule(public_read=True)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "campaign": "工作方案", "indicator": "考核指标", "threshold": "目标值(%)",
+        "due_on": "完成时限",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "ck_target_threshold_percent": "目标值须大于0且不超过100",
+        "uq_target_campaign_id_indicator_due_on": "该工作方案已有同一考核指标、同一完成时限的目标",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
@@ -108,6 +128,11 @@ class Step(VersionedMixin, db.Model):
                             info={"message": "该工作方案的第{step_no}步已有同名事项「{title}」"}),
     )
     __scope__ = ScopeRule(public_read=True)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "note": "说明", "campaign": "工作方案", "indicator": "考核指标", "due_on": "完成时限",
+        "step_no": "步骤（四.N）", "title": "事项", "to_townships": "下达各乡镇（街道、场）",
+        "to_all_departments": "下达全部部门", "departments": "指定部门",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(
@@ -153,6 +178,15 @@ class Task(VersionedMixin, db.Model):
                             info={"message": "该步骤已为这个部门生成过任务"}),
     )
     __scope__ = ScopeRule(township="township_id", department="department_id")
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "township": "乡镇（街道、场）", "department": "部门", "owner": "所属单位", "status": "状态",
+        "campaign": "工作方案", "indicator": "考核指标", "due_on": "完成时限", "step_no": "步骤",
+        "title": "任务", "progress": "进度(%)", "done_on": "完成日期",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "ck_task_one_owner": "乡镇（街道、场）与部门须填写且只填写其中一个",
+        "ck_task_progress_percent": "进度须在0到100之间",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
@@ -183,6 +217,10 @@ class Task(VersionedMixin, db.Model):
 class TaskUpdate(VersionedMixin, db.Model):
     __tablename__ = "task_update"
     __scope__ = ScopeRule(township="task.township_id", department="task.department_id")
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "note": "备注", "progress": "进度(%)", "task": "任务", "noted_on": "日期",
+        "evidence_path": "佐证材料", "author": "填报人",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id"), index=True)
@@ -201,6 +239,9 @@ class TaskEvidence(AuditedMixin, db.Model):
 
     __tablename__ = "task_evidence"
     __scope__ = ScopeRule(township="task.township_id", department="task.department_id")
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "task": "任务", "sha256": "SHA-256",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"),

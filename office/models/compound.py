@@ -36,6 +36,18 @@ class Compound(VersionedMixin, db.Model):
         sa.Index("ix_compound_name", "name", "id"),
     )
     __scope__ = ScopeRule(township="township_id")
+    # the grid's substring search (kit/grid/search.py; the index: a migration)
+    __search_index__ = ("name", "community", "address")
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "name": "名称", "kind": "类型", "township": "乡镇（街道、场）", "community": "社区（村）",
+        "address": "地址", "households": "户数", "buildings": "楼栋数", "built_year": "建成年份",
+        "delivered_on": "交付日期", "developer": "建设单位", "management_mode": "管理方式",
+        "company": "物业服务企业",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "ck_compound_households_nonneg": "户数不能为负数",
+        "uq_compound_township_id_name": "本乡镇（街道、场）已有同名小区「{name}」",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     township_id: Mapped[int] = mapped_column(sa.ForeignKey("township.id"), index=True)

@@ -31,6 +31,10 @@ class DisputeStatus(LabelledEnum):
 class Dispute(VersionedMixin, db.Model):
     __tablename__ = "dispute"
     __scope__ = IN_TOWNSHIP
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "compound": "小区", "status": "状态", "received_on": "受理日期", "parties": "纠纷当事方",
+        "summary": "纠纷概况", "resolved_on": "办结日期", "mediator": "调解人",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(sa.ForeignKey("compound.id"), index=True)
@@ -58,6 +62,10 @@ class FindingStatus(LabelledEnum):
 class Finding(VersionedMixin, db.Model):
     __tablename__ = "finding"
     __scope__ = IN_TOWNSHIP
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "compound": "小区", "status": "状态", "source": "来源", "found_on": "发现日期",
+        "description": "问题描述", "deadline": "整改时限", "closed_on": "销号日期",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(sa.ForeignKey("compound.id"), index=True)

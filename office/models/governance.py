@@ -23,6 +23,10 @@ class PrepGroup(VersionedMixin, db.Model):
 
     __tablename__ = "prep_group"
     __scope__ = IN_TOWNSHIP
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "note": "备注", "compound": "小区", "formed_on": "成立日期", "leader": "组长",
+        "members_count": "成员人数", "status": "状态", "assembly_on": "业主大会召开日期",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(sa.ForeignKey("compound.id"), index=True)
@@ -58,6 +62,15 @@ class OwnersCommittee(VersionedMixin, db.Model):
         sa.CheckConstraint("term_end > elected_on", name="term_order"),
     )
     __scope__ = IN_TOWNSHIP
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "kind": "类型", "note": "备注", "compound": "小区", "term_no": "届次",
+        "elected_on": "选举日期", "term_end": "任期届满", "filed_on": "备案日期",
+        "dissolved_on": "解散日期", "office_space": "办公用房", "office_address": "办公地点",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "ck_owners_committee_term_order": "任期届满日期须晚于选举日期",
+        "uq_owners_committee_compound_id_term_no": "该小区第{term_no}届业委会已登记",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(sa.ForeignKey("compound.id"), index=True)
@@ -86,6 +99,10 @@ class MemberRole(LabelledEnum):
 class CommitteeMember(VersionedMixin, db.Model):
     __tablename__ = "committee_member"
     __scope__ = ScopeRule(township="committee.compound.township_id")
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "name": "名称", "committee": "业委会", "role": "职务", "phone": "电话",
+        "joined_on": "任职日期", "left_on": "离任日期",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(sa.ForeignKey("owners_committee.id"), index=True)
@@ -112,6 +129,10 @@ class SupervisionRecord(VersionedMixin, db.Model):
 
     __tablename__ = "supervision_record"
     __scope__ = ScopeRule(township="member.committee.compound.township_id")
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "kind": "类型", "note": "备注", "member": "业委会成员", "held_on": "日期",
+        "held_by": "实施单位",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("committee_member.id"), index=True)
@@ -140,6 +161,13 @@ class ArchiveItem(VersionedMixin, db.Model):
     __tablename__ = "archive_item"
     __table_args__ = (sa.UniqueConstraint("committee_id", "kind"),)
     __scope__ = ScopeRule(township="committee.compound.township_id")
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "kind": "类型", "note": "备注", "committee": "业委会", "present": "已归档",
+        "checked_on": "检查日期",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "uq_archive_item_committee_id_kind": "该业委会已有「{kind}」档案记录",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(sa.ForeignKey("owners_committee.id"), index=True)

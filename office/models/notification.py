@@ -38,6 +38,9 @@ class ReminderThreshold(LabelledEnum):
 class TaskReminder(db.Model):
     __tablename__ = "task_reminder"
     __table_args__ = (sa.UniqueConstraint("task_id", "threshold", "due_on"),)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "threshold": "目标值(%)", "due_on": "完成时限", "task": "任务",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"),
@@ -56,6 +59,9 @@ class Notification(db.Model):
         sa.UniqueConstraint("user_id", "reminder_id"),
         sa.Index("ix_notification_inbox", "user_id", "read_at"),
     )
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "task": "任务",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE"))

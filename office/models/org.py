@@ -21,6 +21,13 @@ class TownshipKind(LabelledEnum):
 class County(VersionedMixin, db.Model):
     __tablename__ = "county"
     __scope__ = ScopeRule(public_read=True)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "name": "名称", "code": "代码",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "uq_county_name": "已有名为「{name}」的县（区）",
+        "uq_county_code": "代码「{code}」已被其他县（区）使用",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(50), unique=True)
@@ -34,6 +41,12 @@ class Township(VersionedMixin, db.Model):
     __tablename__ = "township"
     __table_args__ = (sa.UniqueConstraint("county_id", "name"),)
     __scope__ = ScopeRule(township="id", public_read=True)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "name": "名称", "kind": "类型", "county": "县（区）",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "uq_township_county_id_name": "本县（区）已有同名乡镇（街道、场）「{name}」",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     county_id: Mapped[int] = mapped_column(sa.ForeignKey("county.id"), index=True)
@@ -51,6 +64,12 @@ class Department(VersionedMixin, db.Model):
     __tablename__ = "department"
     __table_args__ = (sa.UniqueConstraint("county_id", "name"),)
     __scope__ = ScopeRule(department="id", public_read=True)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "name": "名称", "county": "县（区）", "short_name": "简称", "duties": "职责",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "uq_department_county_id_name": "本县（区）已有同名部门「{name}」",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     county_id: Mapped[int] = mapped_column(sa.ForeignKey("county.id"), index=True)
@@ -133,6 +152,14 @@ class ContactPoint(VersionedMixin, db.Model):
         ),
     )
     __scope__ = ScopeRule(township="township_id", department="department_id", public_read=True)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "township": "乡镇（街道、场）", "department": "部门", "person": "联系人",
+        "service_phone": "服务电话", "complaint_phone": "投诉电话", "hours": "受理时间",
+        "reported_on": "报送日期", "owner": "所属单位",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "ck_contact_point_one_owner": "乡镇（街道、场）与部门须填写且只填写其中一个",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"), index=True)
@@ -163,6 +190,12 @@ class DirectoryRevision(VersionedMixin, db.Model):
     __tablename__ = "directory_revision"
     __table_args__ = (sa.UniqueConstraint("county_id", "number"),)
     __scope__ = ScopeRule(public_read=True)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "note": "备注", "county": "县（区）", "number": "版本号", "effective_on": "生效日期",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "uq_directory_revision_county_id_number": "本县（区）已有第{number}版通讯录",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     county_id: Mapped[int] = mapped_column(sa.ForeignKey("county.id"), index=True)

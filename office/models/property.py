@@ -18,6 +18,13 @@ IN_TOWNSHIP = ScopeRule(township="compound.township_id")
 class PropertyCompany(VersionedMixin, db.Model):
     __tablename__ = "property_company"
     __scope__ = ScopeRule(public_read=True)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "name": "名称", "address": "地址", "phone": "电话", "uscc": "统一社会信用代码",
+        "legal_person": "法定代表人",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "uq_property_company_uscc": "统一社会信用代码「{uscc}」已登记，请勿重复添加企业",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100))
@@ -76,6 +83,17 @@ class ServiceContract(VersionedMixin, db.Model):
         sa.CheckConstraint("fee >= 0", name="fee_nonneg"),
     )
     __scope__ = IN_TOWNSHIP
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "kind": "类型", "company": "物业服务企业", "compound": "小区", "signed_on": "签订日期",
+        "starts_on": "起始日期", "ends_on": "截止日期", "terminated_on": "终止日期",
+        "service_grade": "服务等级", "price_regime": "价格形式", "fee_model": "计费方式",
+        "fee": "收费标准(元/㎡·月)", "price_review_status": "收费核定状态",
+        "approved_fee": "核定收费(元/㎡·月)", "reviewed_on": "核定日期", "review_note": "核定意见",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "ck_service_contract_period_order": "截止日期不能早于起始日期",
+        "ck_service_contract_fee_nonneg": "收费标准不能为负数",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(sa.ForeignKey("compound.id"), index=True)
@@ -118,6 +136,10 @@ class Disclosure(VersionedMixin, db.Model):
         sa.Index("ix_disclosure_compound_item", "compound_id", "item", "published_on"),
     )
     __scope__ = IN_TOWNSHIP
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "company": "物业服务企业", "compound": "小区", "item": "公示事项", "period": "公示期间",
+        "published_on": "公示日期", "channel": "公示方式",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(sa.ForeignKey("compound.id"), index=True)

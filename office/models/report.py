@@ -39,6 +39,12 @@ class ReportRun(AuditedMixin, db.Model):
 
     __tablename__ = "report_run"
     __scope__ = ScopeRule()
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "status": "状态", "campaign": "工作方案", "progress": "进度(%)", "as_of": "统计截止日期",
+        "requested_by": "发起人", "started_at": "开始时间", "finished_at": "完成时间",
+        "sha256": "SHA-256", "error": "错误信息", "submitted_at": "上报时间",
+        "receipt_no": "回执编号", "file_path": "文件",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     as_of: Mapped[dt.date] = mapped_column(sa.Date)

@@ -16,6 +16,13 @@ class Signboard(VersionedMixin, db.Model):
     __tablename__ = "signboard"
     __table_args__ = (sa.CheckConstraint("directory_version >= 1", name="version_positive"),)
     __scope__ = ScopeRule(township="compound.township_id")
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "compound": "小区", "installed_on": "安装日期", "directory_version": "通讯录版本",
+        "location": "位置", "removed_on": "拆除日期",
+    }
+    __messages__ = {  # what a clerk is told when a constraint refuses a row
+        "ck_signboard_version_positive": "通讯录版本须为正整数（从1开始）",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(sa.ForeignKey("compound.id"), index=True)

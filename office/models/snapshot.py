@@ -25,6 +25,9 @@ class IndicatorSnapshot(AuditedMixin, db.Model):
 
     __tablename__ = "indicator_snapshot"
     __table_args__ = (sa.UniqueConstraint("campaign_id", "as_of"),)
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "as_of": "统计截止日期",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(
@@ -45,6 +48,9 @@ class IndicatorFigure(AuditedMixin, db.Model):
         sa.CheckConstraint("numerator >= 0 AND numerator <= denominator",
                            name="figure_counts"),
     )
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "indicator": "考核指标",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(

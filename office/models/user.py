@@ -12,6 +12,9 @@ from office.models.org import Department, Township
 
 class OfficeUser(User):
     __tablename__ = "ab_user"
+    __labels__ = {  # the columns' Chinese names: screens, sheets, messages
+        "township": "乡镇（街道、场）", "department": "部门", "username": "用户",
+    }
 
     township_id: Mapped[int | None] = mapped_column(sa.ForeignKey("township.id"), nullable=True)
     township: Mapped[Township | None] = relationship(foreign_keys=[township_id])

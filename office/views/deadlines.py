@@ -10,7 +10,7 @@
     /notifications/               the user's own notifications                   Notification read
     /notifications/read  POST     mark some read; /notifications/read-all        Notification edit
 
-Permission names and verbs: office/roles.py (ROLE_GRANTS, METHOD_VERBS).
+Permission names: office/roles.py (ROLE_GRANTS); the endpoints' verbs: _DeadlineView below.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from office.models import Task, TaskEvidence, TaskUpdate, db
-from office.roles import ADD, METHOD_VERBS, MY_TASKS, NOTIFICATIONS, TASK_BOARD
+from office.roles import ADD, EDIT, MY_TASKS, NOTIFICATIONS, READ, TASK_BOARD
 from office.scope import current_scope, in_scope, scope_clause
 from office.services import deadlines, evidence, notifications, tasks as service
 
@@ -52,7 +52,13 @@ def _task_or_404(task_id: int) -> Task:
 
 
 class _DeadlineView(BaseView):
-    method_permission_name = METHOD_VERBS
+    # the deadline screens and evidence downloads are reading; a progress update is adding a
+    # TaskUpdate; marking one's own notifications read is editing them
+    method_permission_name = {
+        "my_tasks": READ, "task_board": READ, "deadline_calendar": READ,
+        "progress_form": READ, "progress_post": ADD, "evidence_file": READ,
+        "notification_list": READ, "notification_read": EDIT, "notification_read_all": EDIT,
+    }
 
     def may(self, verb: str, permission: str | None = None) -> bool:
         return self.appbuilder.sm.has_access(f"can_{verb}",

@@ -27,7 +27,7 @@ from office.kit.audit.log import audit_context
 from office.kit.base import OfficeModelView
 from office.kit.loading import joined
 from office.models import ChangeSource, Compound, Signboard, Township, db
-from office.roles import READ
+from office.roles import EDIT, READ
 from office.scope import ScopedInterface, current_scope, scope_clause
 from office.services import signboards as service
 
@@ -148,6 +148,9 @@ class _Boards(GridActionsMixin, OfficeModelView):
     base_order = ("installed_on", "desc")
     base_filters = [joined("compound")]
     grid_actions = ("mark_replaced",)
+    # replacing a board (list bulk action and grid action) edits the old board and records
+    # the new one
+    method_verbs = {"mark_replaced": EDIT}
 
     @bulk_action("mark_replaced", "标记为已更换",
                  "今天拆除所选公示牌，并按现行通讯录版本登记新公示牌？", "fa-exchange")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from office.kit.base import OfficeModelView
 from office.kit.loading import joined
 from office.models import Campaign, Indicator, Step, Target, Task, TaskUpdate
+from office.roles import ADD
 from office.scope import ScopedInterface
 from office.services import tasks as service
 
@@ -121,6 +122,7 @@ class TaskView(OfficeModelView):
 
 class StepView(OfficeModelView):
     datamodel = ScopedInterface(Step)
+    method_verbs = {"generate_tasks": ADD}  # generating a step's tasks adds them
     class_permission_name = STEP_PERMISSION
     list_title = "实施步骤列表"
     add_title, edit_title, show_title = "添加实施步骤", "编辑实施步骤", "查看实施步骤"
@@ -130,9 +132,6 @@ class StepView(OfficeModelView):
                                   "to_all_departments", "departments", "indicator", "note"]
     show_columns = add_columns
     search_columns = ["campaign", "step_no", "title", "due_on", "indicator"]
-    label_columns = {"step_no": "步骤（四.N）", "title": "事项",
-                     "to_townships": "下达各乡镇（街道、场）", "to_all_departments": "下达全部部门",
-                     "departments": "指定部门", "note": "说明"}
     description_columns = {
         "step_no": "实施方案“四、实施步骤”的序号",
         "departments": "只下达给部分部门时选择（如公示牌由住建部门负责）",
@@ -174,6 +173,8 @@ class TargetView(OfficeModelView):
 
 class CampaignView(OfficeModelView):
     datamodel = ScopedInterface(Campaign)
+    # loading the plan's steps, generating every task and copying a campaign to a new year
+    method_verbs = {"plan_steps": ADD, "generate_all": ADD, "copy_campaign": ADD}
     list_columns = ["name", "year", "starts_on", "ends_on", "interim_counts"]
     add_columns = edit_columns = [
         "county", "name", "year", "starts_on", "ends_on", "interim_counts",

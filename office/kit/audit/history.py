@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from office.kit.audit.log import SKIPPED_FIELDS, audit_context
 from office.kit.columns import ref_spec
+from office.kit.labels import model_labels
 from office.kit.refs import label_of
 from office.kit.values import from_log, log_text
 from office.models import ChangeAction, ChangeLog, ChangeSource, db
@@ -60,10 +61,9 @@ def field_name(model, field: str) -> str:
 def field_label(labels: dict, model, field: str | None) -> str:
     if not field:
         return ""
-    from office.kit.labels import LABELS
-
     name = field_name(model, field)
-    return str(labels.get(name) or LABELS.get(name) or LABELS.get(field) or field)
+    own = model_labels(model)
+    return str(labels.get(name) or own.get(name) or own.get(field) or field)
 
 
 def from_text(model, field: str, text: str | None):

@@ -32,6 +32,7 @@ from werkzeug.exceptions import HTTPException
 from office.kit.audit.log import audit_context
 from office.kit.columns import Col
 from office.kit.grid.columns import CellError, ref_indexes, row_json, to_formdata
+from office.kit.labels import model_messages
 from office.kit.rowform import (
     CONFLICT,
     RowForms,
@@ -89,7 +90,8 @@ def integrity_errors(exc, model, columns: list[Col]) -> dict[str, str]:
             return {"_row": "关联的记录不存在或仍被其他记录引用"}
         return {"_row": "数据库拒绝保存该行：" + text.splitlines()[0][:120]}
     cols = [by_key[c.name] for c in getattr(constraint, "columns", []) if c.name in by_key]
-    message = (constraint.info or {}).get("message") if hasattr(constraint, "info") else None
+    message = ((constraint.info or {}).get("message") if hasattr(constraint, "info") else None
+               ) or model_messages(model).get(getattr(constraint, "name", None))
     if isinstance(constraint, sa.UniqueConstraint):
         labels = "+".join(c.label for c in cols) or "关键字段"
         message = message or f"与已有记录重复（{labels}不能重复）"

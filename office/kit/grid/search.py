@@ -3,7 +3,7 @@
 A search term is matched (contains, case-insensitive) against a view's ``search_columns``:
 text columns, the label of related rows (township name …), enum labels, whole numbers and
 dates. The text columns of the large tables have a substring index, created by the migration
-``*_grid_search_index`` and listed in ``SEARCH_INDEXES`` below:
+``*_grid_search_index``, for the columns a model lists in ``__search_index__``:
 
 * PostgreSQL: pg_trgm GIN indexes on the concatenated text (terms of 3+ characters) and on
   its bigram string ``fts_grams(text)`` (terms of 2 characters: a trigram index cannot answer
@@ -25,20 +25,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 
 import sqlalchemy as sa
 
 from office.kit.columns import DATE, ENUM, INT, RELATION, STRING, TEXT, Col
+from office.models import db
 
 PREFIX = "fts_"
 # Objects the migrations create outside the models: search indexes (fts_*) and SQLite-only
 # paging indexes (page_*: a narrow index on id, for OFFSET over id order).
 UNMODELLED = (PREFIX, "page_")
 
-# table -> the text columns its search index covers (must match the migration).
-SEARCH_INDEXES: dict[str, tuple[str, ...]] = {
-    "compound": ("name", "community", "address"),
-}
+
+
+@cache
+def search_indexes() -> dict[str, tuple[str, ...]]:
+    """table → the text columns its search index covers, as each model declares them
+    (``__search_index__``; the index itself is made by a migration, which must match)."""
+    return {m.local_table.name: tuple(m.class_.__search_index__)
+            for m in db.Model.registry.mappers if vars(m.class_).get("__search_index__")}
 
 
 def include_name(name, type_, parent_names) -> bool:
@@ -59,7 +65,7 @@ def text_sql(table: str, qualify: bool = True, prefix: str | None = None) -> str
     table's name unless ``qualify`` is false."""
     if prefix is None:
         prefix = f"{table}." if qualify else ""
-    parts = [f"coalesce({prefix}{c}, '')" for c in SEARCH_INDEXES[table]]
+    parts = [f"coalesce({prefix}{c}, '')" for c in search_indexes()[table]]
     return "(" + " || ' ' || ".join(parts) + ")"
 
 
@@ -107,7 +113,7 @@ def build(model, columns: list[Col], search_columns, term: str, dialect: str):
     by_field = {c.name: c for c in columns}
     wanted = [by_field[f] for f in search_columns or [] if f in by_field]
     text_cols = [c for c in wanted if c.kind in (STRING, TEXT)]
-    indexed = [c for c in text_cols if c.name in SEARCH_INDEXES.get(table, ())]
+    indexed = [c for c in text_cols if c.name in search_indexes().get(table, ())]
     branches = []
     fts_table = match = None
 

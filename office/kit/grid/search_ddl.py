@@ -16,7 +16,7 @@ cannot loop or use WITH, so the bigrams are cut with the numbers table ``fts_seq
 """
 from __future__ import annotations
 
-from office.kit.grid.search import PREFIX, SEARCH_INDEXES, text_sql
+from office.kit.grid.search import PREFIX, search_indexes, text_sql
 
 SEQ_MAX = 512  # longer than name + community + address together (80 + 50 + 200 + 2)
 TRIGGERS = ("ai", "ad", "au")  # after insert, delete, update
@@ -70,7 +70,7 @@ def triggers(table: str) -> list[str]:
     return [
         f"CREATE TRIGGER {ai} AFTER INSERT ON {table} BEGIN {insert} END",
         f"CREATE TRIGGER {ad} AFTER DELETE ON {table} BEGIN {delete} END",
-        f"CREATE TRIGGER {au} AFTER UPDATE OF {', '.join(SEARCH_INDEXES[table])} ON {table} "
+        f"CREATE TRIGGER {au} AFTER UPDATE OF {', '.join(search_indexes()[table])} ON {table} "
         f"BEGIN {delete} {insert} END",
     ]
 
