@@ -29,6 +29,7 @@ class OfficeIndexView(IndexView):
 
 def create_app(config: dict | None = None) -> Flask:
     from config import Config
+    from office import security
     from office.security import ensure_roles, password_validator
 
     app = Flask(__name__, instance_path=str(Config.INSTANCE_DIR))
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
         for view in appbuilder.baseviews:
             if isinstance(view, BaseApi):
                 csrf.exempt(view.blueprint)
+        security.install(app)
         ensure_roles()
 
     from office.cli import office_cli

@@ -1,4 +1,5 @@
-"""Who the user is: passwords, the security manager (lockout, menus), the builtin roles.
+"""Who the user is: passwords, sessions and tokens that end, the security manager (lockout, login
+limits, menus), the builtin roles.
 
 Row scope lives in office/scope.py; the security screens are bound in office/views/users.py."""
 from __future__ import annotations
@@ -7,10 +8,12 @@ import datetime as dt
 import re
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.apis import GroupApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_login import current_user, logout_user, user_logged_in
 
 from office.models import OfficeUser, db
 from office.models.base import utcnow
@@ -30,6 +33,71 @@ def password_validator(password: str) -> None:
         )
 
 
+# ---------------------------------------------------------------- sessions and tokens
+#
+# Every session cookie and every API token carries the user's session generation; logout, a
+# password change or reset, deactivation and a change of roles or scope advance it, and a
+# cookie or token of an older generation is refused on the next request - in every browser,
+# for every token, access and refresh alike.
+
+GENERATION = "office_gen"  # the session key, and the JWT claim
+SIGNED_OUT = "登录已失效（已退出登录、修改了密码或账号已调整），请重新登录"
+# What ends a user's sessions when it changes (the password column holds the hash).
+ENDS_SESSIONS = ("password", "active", "roles", "township", "township_id", "department",
+                 "department_id")
+
+
+def end_sessions(user) -> None:
+    """Advance the user's generation: every session and token issued before is dead."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def _advance_on_change(db_session, flush_context, instances) -> None:
+    for obj in db_session.dirty:
+        if not isinstance(obj, OfficeUser):
+            continue
+        state = sa.inspect(obj)
+        if state.attrs.session_generation.history.has_changes():
+            continue  # advanced already (logout)
+        if any(state.attrs[name].history.has_changes() for name in ENDS_SESSIONS):
+            end_sessions(obj)
+
+
+def _remember_generation(sender, user, **extra) -> None:
+    session[GENERATION] = user.session_generation or 0
+
+
+def _refuse_old_sessions():
+    """Before every request: a session cookie of an older generation is signed out."""
+    if not current_user.is_authenticated or "_user_id" not in session:
+        return None  # anonymous, or a bearer token (checked by the JWT manager)
+    if session.get(GENERATION) == (current_user.session_generation or 0):
+        return None
+    logout_user()
+    session.clear()
+    if request.path.startswith("/api/"):
+        return jsonify(message=SIGNED_OUT), 401
+    flash(SIGNED_OUT, "warning")
+    return redirect(url_for(current_app.appbuilder.sm.auth_view.endpoint + ".login"))
+
+
+def install(app) -> None:
+    """Wire the session generation into the app (create_app); idempotent per session."""
+    if not sa.event.contains(db.session, "before_flush", _advance_on_change):
+        sa.event.listen(db.session, "before_flush", _advance_on_change)
+    user_logged_in.connect(_remember_generation, app)
+    app.before_request(_refuse_old_sessions)
+    sm = app.appbuilder.sm
+    # The same limit on every login path, counted together (Redis across workers in
+    # production): the form (FAB limits its own blueprint too) and the API's login/refresh.
+    if sm.is_auth_limited:
+        api = next(v for v in app.appbuilder.baseviews if isinstance(v, SecurityApi))
+        shared = sm.limiter.shared_limit(sm.auth_rate_limit, scope="office-login",
+                                         methods=["POST"])
+        shared(sm.auth_view.blueprint)
+        shared(api.blueprint)
+
+
 # ---------------------------------------------------------------- security manager
 
 
@@ -46,6 +114,31 @@ class OfficeSecurityManager(SecurityManager):
     # (a warning per column at every start): search groups by their own columns.
     group_api = type("GroupApi", (GroupApi,), {"search_columns": ["name", "label",
                                                                   "description"]})
+
+    # --- tokens carry the generation; one of an older generation (or a deactivated user's)
+    # is refused like a revoked one, with a Chinese message
+    def create_jwt_manager(self, app):
+        manager = super().create_jwt_manager(app)
+
+        @manager.additional_claims_loader
+        def _claims(identity):
+            user = self.get_user_by_id(int(identity))
+            return {GENERATION: (user.session_generation or 0) if user is not None else -1}
+
+        @manager.token_in_blocklist_loader
+        def _dead(jwt_header, jwt_payload) -> bool:
+            try:
+                user = self.get_user_by_id(int(jwt_payload["sub"]))
+            except (KeyError, TypeError, ValueError):
+                return True
+            return (user is None or not user.is_active
+                    or jwt_payload.get(GENERATION) != (user.session_generation or 0))
+
+        @manager.revoked_token_loader
+        def _revoked(jwt_header, jwt_payload):
+            return jsonify(message=SIGNED_OUT), 401
+
+        return manager
 
     # --- lockout: N failures lock the account for M minutes, whatever the client
     def auth_user_db(self, username, password):

@@ -109,3 +109,18 @@ def test_fab_list_template_has_the_block_the_lean_list_replaces():
         widgets / "list.html").read_text(encoding="utf-8")
     assert "{% block list_header scoped %}" in (
         widgets / "base_list.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name, sha256, ours", [
+    ("navbar.html", "140e7b7ef55a8b66b8adfa25bec7703fb07ad4ffc6c9f2e374e1f2914744de07",
+     "tasks/_navbar.html"),
+    ("navbar_right.html", "0a7b39c996f2f3a1e425e9cc811c1a6c1bdc1aa34d2dc792aa10084e654bd4b8",
+     "office/_navbar_right.html"),
+])
+def test_fab_templates_we_copied_are_unchanged(name, sha256, ours):
+    """Our copies (the bell in the navbar, signing out by POST) follow FAB's originals: a new
+    FAB that changes one must be re-synced into office/templates/<ours>."""
+    import hashlib
+
+    path = Path(flask_appbuilder.__file__).parent / "templates/appbuilder" / name
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256, f"re-sync {ours}"

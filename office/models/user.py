@@ -23,3 +23,6 @@ class OfficeUser(User):
     )
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
     locked_until: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    # Advanced by logout, a password change or reset, deactivation and a change of roles or
+    # scope (office/security.py): every session cookie and token issued before is dead.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")

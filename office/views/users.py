@@ -1,12 +1,19 @@
-"""User administration: FAB's user screens plus the township/department bounding each user."""
+"""User administration: FAB's user screens plus the township/department bounding each user;
+signing out."""
+from flask import redirect, session
+from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.views import (
+    AuthDBView,
     PermissionViewModelView,
     RoleModelView,
     UserDBModelView,
     UserGroupModelView,
 )
 
-from office.security import OfficeSecurityManager
+from flask_login import current_user, logout_user
+
+from office.models import OfficeUser, db
+from office.security import OfficeSecurityManager, end_sessions
 
 _SCOPE_COLUMNS = ["township", "department"]
 
@@ -44,10 +51,27 @@ class OfficePermissionViewModelView(PermissionViewModelView):
     label_columns = {**PermissionViewModelView.label_columns, "role": "角色"}
 
 
+class OfficeAuthDBView(AuthDBView):
+    """Signing out is a POST with the CSRF token (a GET link would let any site sign a clerk
+    out), and it ends the user's other sessions and tokens too (office/security.py)."""
+
+    @expose("/logout/", methods=["POST"])
+    def logout(self):
+        if current_user.is_authenticated:
+            user = db.session.get(OfficeUser, current_user.id)
+            end_sessions(user)
+            db.session.commit()
+            self.appbuilder.sm.on_user_logout(user)
+        logout_user()
+        session.clear()
+        return redirect(self.appbuilder.get_url_for_login)
+
+
 class ScreenedSecurityManager(OfficeSecurityManager):
     """The security manager AppBuilder builds (FAB_SECURITY_MANAGER_CLASS), with the user
     screens above: security.py itself knows no screen, so imports run one way, down."""
 
+    authdbview = OfficeAuthDBView
     userdbmodelview = OfficeUserDBModelView
     rolemodelview = OfficeRoleModelView
     groupmodelview = OfficeGroupModelView
