@@ -9,7 +9,6 @@ from flask_appbuilder.security.views import (
     UserDBModelView,
     UserGroupModelView,
 )
-
 from flask_login import current_user, logout_user
 
 from office.models import OfficeUser, db
