@@ -22,6 +22,18 @@ from office.scope import request_user
 NOT_AUDITED = {ChangeLog, ReportRun}  # ReportRun has its own status history
 SKIPPED_FIELDS = {"created_at", "updated_at", "version"}
 
+# Security changes (the user screens, the role screens, `office create-user`/`ensure-admin`) are
+# logged in their own words: what an administrator changed, never a password hash (a password
+# change shows as 已修改) and not the sign-in bookkeeping (login counts, dates, lockout).
+SECURITY_COLUMNS = {
+    "OfficeUser": ("username", "first_name", "last_name", "email", "active", "township_id",
+                   "department_id", "password"),
+    "Role": ("name",),
+}
+SECURITY_COLLECTIONS = {"OfficeUser": ("roles",), "Role": ("permissions",)}
+SECRET = {"password"}
+SECRET_CHANGED, SECRET_SET = "（已修改）", "（已设置）"
+
 _source: ContextVar[ChangeSource | None] = ContextVar("audit_source", default=None)
 _actor: ContextVar[tuple[int | None, str | None] | None] = ContextVar("audit_actor", default=None)
 _action: ContextVar[ChangeAction | None] = ContextVar("audit_action", default=None)
@@ -72,10 +84,60 @@ def _snapshot(obj) -> str:
                       ensure_ascii=False)
 
 
+def _names(items) -> str:
+    return "、".join(sorted(str(i) for i in items))
+
+
+def _security_rows(session, base):
+    for obj in session.new:
+        name = type(obj).__name__
+        if name in SECURITY_COLUMNS:
+            data = {c: (SECRET_SET if c in SECRET else log_text(getattr(obj, c, None)))
+                    for c in SECURITY_COLUMNS[name]}
+            data.update({c: _names(getattr(obj, c, None) or [])
+                         for c in SECURITY_COLLECTIONS[name]})
+            yield {**base, "entity": name, "row_id": obj.id, "action": ChangeAction.insert,
+                   "field": None, "old": None, "new": json.dumps(data, ensure_ascii=False)}
+    for obj in session.dirty:
+        name = type(obj).__name__
+        if name not in SECURITY_COLUMNS:
+            continue
+        for col in SECURITY_COLUMNS[name]:
+            hist = attributes.get_history(obj, col)
+            if not hist.has_changes():
+                continue
+            old = log_text(hist.deleted[0] if hist.deleted else None)
+            new = log_text(hist.added[0] if hist.added else None)
+            if old == new:
+                continue
+            if col in SECRET:
+                old, new = None, SECRET_CHANGED
+            yield {**base, "entity": name, "row_id": obj.id, "action": ChangeAction.update,
+                   "field": col, "old": old, "new": new}
+        for col in SECURITY_COLLECTIONS[name]:
+            hist = attributes.get_history(obj, col)
+            if not (hist.added or hist.deleted):
+                continue
+            before = list(hist.unchanged) + list(hist.deleted)
+            after = list(hist.unchanged) + list(hist.added)
+            if _names(before) != _names(after):
+                yield {**base, "entity": name, "row_id": obj.id,
+                       "action": ChangeAction.update, "field": col, "old": _names(before),
+                       "new": _names(after)}
+    for obj in session.deleted:
+        name = type(obj).__name__
+        if name in SECURITY_COLUMNS:
+            data = {c: log_text(getattr(obj, c, None)) for c in SECURITY_COLUMNS[name]
+                    if c not in SECRET}
+            yield {**base, "entity": name, "row_id": obj.id, "action": ChangeAction.delete,
+                   "field": None, "old": json.dumps(data, ensure_ascii=False), "new": None}
+
+
 def _rows_for(session):
     user_id, username = _who()
     base = {"at": utcnow(), "user_id": user_id, "username": username, "source": _where()}
     update_action = _action.get() or ChangeAction.update
+    yield from _security_rows(session, base)
     for obj in session.new:
         if _audited(obj):
             yield {**base, "entity": type(obj).__name__, "row_id": obj.id,
@@ -130,3 +192,6 @@ def install(session) -> None:
             for col in mapper.column_attrs:
                 sa.event.listen(getattr(mapper.class_, col.key), "set", _keep_old_value,
                                 active_history=True, retval=True)
+        for col in SECURITY_COLUMNS.get(mapper.class_.__name__, ()):
+            sa.event.listen(getattr(mapper.class_, col), "set", _keep_old_value,
+                            active_history=True, retval=True)
