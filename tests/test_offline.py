@@ -254,6 +254,7 @@ def _browser_check(app, pk):
     base = f"http://127.0.0.1:{server.server_port}"
     remote: list[str] = []
     errors: list[str] = []
+    refused: list[str] = []
 
     def guard(route):
         if is_remote(route.request.url):
@@ -268,13 +269,17 @@ def _browser_check(app, pk):
             page = browser.new_page()
             page.route("**/*", guard)
             page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+            # the Content-Security-Policy (office/security.py) is on: nothing it refuses
+            page.on("console", lambda msg: "Content Security Policy" in msg.text
+                    and refused.append(f"{page.url}: {msg.text}"))
             page.goto(f"{base}/login/")
             page.fill("#username", "admin")
             page.fill("#password", PASSWORD)
             page.click("input[type=submit], button[type=submit]")
             page.wait_for_load_state("networkidle")
             paths = ["/", "/compoundview/add", f"/compoundview/show/{pk}",
-                     f"/compoundview/edit/{pk}"]
+                     f"/compoundview/edit/{pk}", "/compoundview/grid/",
+                     f"/compoundview/history/{pk}"]
             page.goto(base + "/")
             paths += [urlsplit(a).path for a in page.eval_on_selector_all(
                 "header .dropdown-menu a[href^='/']", "links => links.map(a => a.href)")
@@ -294,6 +299,7 @@ def _browser_check(app, pk):
         thread.join(timeout=10)
     assert not remote, f"requests to the internet: {remote}"
     assert not errors, f"JavaScript errors: {errors}"
+    assert not refused, f"refused by the Content-Security-Policy: {refused}"
 
 
 def test_browser_requests_stay_on_this_host(app, users, county):
