@@ -83,9 +83,22 @@ def run_migrations_online():
         options["process_revision_directives"] = process_revision_directives
 
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a table (copy, drop, rename); with the check on, the
+            # drop would cascade into or refuse over the rows referring to it. Off while the
+            # migrations run, then the whole database is verified before anything goes on.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # the PRAGMA's autobegun transaction: the migrations open theirs
         context.configure(connection=connection, target_metadata=get_metadata(), **options)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"foreign keys broken after migrating: {broken[:10]}")
 
 
 if context.is_offline_mode():

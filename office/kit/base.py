@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
 from office.kit.audit.views import HistoryMixin
+from office.kit.dependants import HasDependants, refuse_orphans
 from office.kit.grid.views import GridMixin
 from office.kit.io.views import IoMixin
 from office.kit.labels import labels_for
@@ -181,6 +182,7 @@ class ScopedMixin:
 
     def pre_delete(self, item):
         self._ensure_in_scope(item)
+        refuse_orphans(item)  # HasDependants: counted by kind, said in Chinese
 
 
 class OfficeModelView(
@@ -253,8 +255,14 @@ class OfficeModelView(
 
     @bulk_action("muldelete", _("Delete"), _("Delete all Really?"), "fa-trash", single=False)
     def muldelete(self, items):
-        for item in items:
-            self.pre_delete(item)
+        try:
+            for item in items:
+                self.pre_delete(item)
+        except HasDependants as exc:
+            db.session.rollback()
+            flash(f"{item}：{exc.message}（本次未删除任何记录）", "danger")
+            self.update_redirect()
+            return redirect(self.get_redirect())
         self.datamodel.delete_all(items)
         flash(_("已删除 %(n)s 条记录", n=len(items)), "info")
         self.update_redirect()
@@ -349,4 +357,8 @@ class OfficeModelRestApi(ScopedMixin, ModelRestApi):
     def delete_headless(self, pk):
         if self.datamodel.writable().get(pk) is None:
             return self.response_404()
-        return super().delete_headless(pk)
+        try:
+            return super().delete_headless(pk)
+        except HasDependants as exc:
+            db.session.rollback()
+            return self.response(409, message=exc.message)

@@ -7,6 +7,7 @@ import re
 from flask_babel import lazy_gettext
 
 from office.kit.base import OfficeModelRestApi, OfficeModelView
+from office.kit.dependants import ENTITY_NAMES
 
 EXCLUDED = ("created_at", "updated_at")  # `version` is shown: a PUT must name it
 
@@ -54,6 +55,7 @@ def _title(view: type[OfficeModelView], name: str) -> None:
 
 
 def register(appbuilder, view: type[OfficeModelView], name: str, category: str, icon: str = ""):
+    ENTITY_NAMES.setdefault(view.datamodel.obj.__table__.name, str(name))
     _title(view, name)
     appbuilder.add_view(view, name, icon=icon, category=category)
     appbuilder.add_api(api_for(view))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import sqlite3
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -21,6 +22,17 @@ Model.metadata.naming_convention = {
 
 # One metadata for FAB's security tables and ours, so one migration history covers both.
 db = SQLAlchemy(model_class=Model)
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record) -> None:
+    """SQLite checks foreign keys only when each connection asks: every one does - the app's,
+    the seeder's, the tests' and the migrations' (migrations/env.py turns the check off while a
+    table is rebuilt, then verifies the whole database with PRAGMA foreign_key_check)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
 
 
 def utcnow() -> dt.datetime:

@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 
 from office.kit.audit.log import audit_context
 from office.kit.columns import Col
+from office.kit.dependants import HasDependants
 from office.kit.grid.columns import CellError, ref_indexes, row_json, to_formdata
 from office.kit.labels import model_messages
 from office.kit.rowform import (
@@ -321,7 +322,12 @@ def undo_batch(view, columns: list[Col], token: str, may) -> Outcome:
             item = items[log.row_id]
             if log.action == ChangeAction.insert:
                 if item not in removed:
-                    view.pre_delete(item)
+                    try:
+                        view.pre_delete(item)
+                    except HasDependants as exc:  # rows added since refer to it
+                        db.session.rollback()
+                        return Outcome(409, {"errors": {str(item.id): {"_row": exc.message}},
+                                             "message": "撤销被拒绝：" + exc.message})
                     db.session.delete(item)
                     removed.append(item)
             elif log.action == ChangeAction.update and log.field in table.c:
