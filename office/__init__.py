@@ -7,6 +7,7 @@ from flask_appbuilder.api import BaseApi
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
+from office.kit import errors
 from office.kit.audit import log as audit
 from office.models import db
 from office.services import directory
@@ -65,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
             if isinstance(view, BaseApi):
                 csrf.exempt(view.blueprint)
         security.install(app)
+        errors.install(app)
         ensure_roles()
 
     from office.cli import office_cli

@@ -25,7 +25,6 @@ from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_login import current_user
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from office.kit.columns import export_columns, importable
 from office.kit.io.commit import (
@@ -81,28 +80,12 @@ def _without_loaders(filters):
     return out
 
 
-def _too_large(_exc):
-    limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-    message = f"上传的文件超过 {limit} MB 的上限，请拆分成几个较小的文件分批导入。"
-    if request.method == "POST" and request.path.rstrip("/").endswith("/import"):
-        flash(message, "danger")
-        return redirect(request.path, code=303)
-    return message, 413
-
-
 class IoMixin:
     """Export and import endpoints; put it before OfficeModelView's FAB base."""
 
     business_key: list[str] | None = None
     export_columns: list[str] | None = None
     list_template = "io/list.html"
-
-    def create_blueprint(self, appbuilder, *args, **kwargs):
-        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
-        # MAX_CONTENT_LENGTH is enforced before any view runs (the CSRF check reads the form):
-        # answer in Chinese, on the import page, instead of Werkzeug's English 413 page.
-        blueprint.app_errorhandler(RequestEntityTooLarge)(_too_large)
-        return blueprint
 
     # ------------------------------------------------------------ export
 
