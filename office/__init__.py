@@ -7,7 +7,7 @@ from flask_appbuilder.api import BaseApi
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from office.kit import errors
+from office.kit import errors, inputs
 from office.kit.audit import log as audit
 from office.models import db
 from office.services import directory
@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
                 csrf.exempt(view.blueprint)
         security.install(app)
         errors.install(app)
+        inputs.install(app)
         ensure_roles()
 
     from office.cli import office_cli

@@ -71,7 +71,8 @@ def _http_error(exc: HTTPException):
         return _answer(413, message)
     if code < 400 or (code not in MESSAGES and code < 500):
         return exc  # redirects and the rest: as Werkzeug says them
-    return _answer(code, MESSAGES.get(code, MESSAGES[500]))
+    own = getattr(exc, "office_message", None)
+    return _answer(code, own or MESSAGES.get(code, MESSAGES[500]))
 
 
 def _server_error(exc):
