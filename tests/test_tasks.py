@@ -387,7 +387,39 @@ def test_calendar_month_grid_is_scoped(county, login):
 # ------------------------------------------------------------------ progress and evidence
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def _image(kind: str) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(buf, kind)
+    return buf.getvalue()
+
+
+PNG = _image("PNG")
+
+
+def _bomb_docx() -> bytes:
+    """A docx whose one member unpacks to 400 MB of zeros (streamed: the test never holds it)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<document/>")
+        with z.open("word/media/padding.bin", "w", force_zip64=True) as member:
+            block = b"\0" * (1024 * 1024)
+            for _ in range(400):
+                member.write(block)
+    return buf.getvalue()
+
+
+def _xxe_xlsx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM '
+                                      '"file:///etc/passwd">]><workbook>&e;</workbook>')
+    return buf.getvalue()
 
 
 def _docx() -> bytes:
@@ -454,7 +486,14 @@ def test_progress_update_with_evidence_and_scoped_download(app, county, login, u
     ("伪装.pdf", b"MZ\x90\x00 not a pdf", "内容与扩展名 .pdf 不符"),
     ("伪装.docx", PDF, "内容与扩展名 .docx 不符"),
     ("空.png", b"", "空文件"),
-])
+    # a JPEG header in front of an HTML page, a truncated PNG: images are decoded
+    ("照片.jpg", b"\xff\xd8\xff\xe0" + b"<html><script>alert(1)</script></html>", "不是完整的"),
+    ("照片.png", PNG[:40], "不是完整的"),
+    # a zip bomb dressed as a Word file: 400 MB of zeros
+    ("台账.docx", _bomb_docx(), "解压后有 400 MB"),
+    ("台账.xlsx", _xxe_xlsx(), "XML 实体声明"),
+], ids=["exe", "html", "fake-pdf", "fake-docx", "empty", "jpeg-html", "png-cut", "zip-bomb",
+        "xxe"])
 def test_evidence_type_is_checked_by_extension_and_content(county, login, uploads, name,
                                                             content, message):
     task = county.a.task

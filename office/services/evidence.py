@@ -1,9 +1,10 @@
 """Evidence files (佐证材料) of task progress updates: checked, stored, served.
 
 * Types: pdf, jpg/jpeg, png, docx, xlsx - by extension AND by content (the file's first bytes;
-  a docx/xlsx must be a zip holding the part its type needs), so a renamed executable or an
-  HTML page is refused whatever it is called. The stored content type comes from this table,
-  never from the browser.
+  a docx/xlsx must be a zip holding the part its type needs, unpacking to a sane size with no
+  XML entities; an image must decode - kit/uploads.py), so a renamed executable, a zip bomb or
+  an HTML page behind a JPEG header is refused whatever it is called. The stored content type
+  comes from this table, never from the browser.
 * Size: ``TASK_EVIDENCE_MAX_MB`` (app config, default 10) per file, at most
   ``TASK_EVIDENCE_MAX_FILES`` (5) files per update; an empty file is refused.
 * Storage: ``UPLOAD_DIR/task-evidence/<32 random hex>.<ext>``. UPLOAD_DIR is under instance/
@@ -24,6 +25,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from office.kit.uploads import UnsafeUpload, check_archive, check_image
+
 SUBDIR = "task-evidence"
 DEFAULT_MAX_MB = 10
 DEFAULT_MAX_FILES = 5
@@ -37,6 +40,7 @@ TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 ALLOWED_TEXT = "PDF、JPG、PNG、Word（docx）、Excel（xlsx）"
+IMAGES = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG"}  # decoded before they are accepted
 ACCEPT = ",".join(f".{ext}" for ext in TYPES)  # the file input's accept attribute
 
 
@@ -119,6 +123,13 @@ def check(files) -> list[Checked]:
             raise EvidenceError(f"文件「{name}」是空文件")
         if not _content_matches(ext, data):
             raise EvidenceError(f"文件「{name}」的内容与扩展名 .{ext} 不符，可能已损坏或被改名")
+        try:  # a zip bomb, an XXE document, a JPEG header in front of an HTML page
+            if ext in ("docx", "xlsx"):
+                check_archive(data, name)
+            elif ext in IMAGES:
+                check_image(data, name, IMAGES[ext])
+        except UnsafeUpload as exc:
+            raise EvidenceError(str(exc)) from None
         result.append(Checked(name, ext, TYPES[ext], data, hashlib.sha256(data).hexdigest()))
     return result
 

@@ -176,7 +176,22 @@ def _unique_sets(spec: ImportSpec, present: list[Col]) -> list[list[str]]:
     return [s for s in sets if set(s) <= names]
 
 
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _duplicates_in_file(spec: ImportSpec, present: list[Col], rows: list[_Row]) -> None:
+    # Whatever the keys, a row identical to an earlier one is a copy-paste slip (a screen with
+    # no business key, such as contracts or contact points, would save both).
+    first_seen: dict[tuple, int] = {}
+    for row in rows:
+        if not all(row.good(c.name) for c in present):
+            continue
+        whole = tuple(_hashable(row.values[c.name]) for c in present)
+        if whole in first_seen:
+            row.outcome.error(None, f"与第 {first_seen[whole]} 行完全相同（重复的一行）")
+        else:
+            first_seen[whole] = row.outcome.row
     for names in _unique_sets(spec, present):
         first: dict[tuple, int] = {}
         labels = "、".join(spec.col(n).label for n in names)

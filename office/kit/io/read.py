@@ -15,14 +15,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 
 from office.kit.columns import header_key
+from office.kit.uploads import UnsafeUpload, check_archive
 
 HEADER_SCAN_ROWS = 30
 MAX_COLUMNS = 200
-BLANK_RUN_LIMIT = 1000  # consecutive blank rows after which a sheet is taken to have ended
+# Data this many blank rows below the rest is refused, not read (a clerk would miss it)
+BLANK_RUN_LIMIT = 1000
 INSTRUCTIONS_SHEET = "填写说明"
 ERROR_COLUMN = "错误原因"  # added by the error workbook; ignored when it is uploaded again
 ROW_COLUMN = "原行号"
@@ -74,6 +77,10 @@ def _kind_of(data: bytes, filename: str) -> str:
             "这是 Excel 97-2003 格式（.xls）或设置了打开密码的工作簿，系统无法读取。"
             "请在 Excel 或 WPS 中打开，取消密码后“另存为”Excel 工作簿（.xlsx），再上传。")
     if data[:4] == b"PK\x03\x04":
+        try:  # before openpyxl unpacks anything: size, ratio, XML entities
+            check_archive(data, filename)
+        except UnsafeUpload as exc:
+            raise ImportFileError(str(exc)) from None
         return "xlsx"
     if ext == "csv":
         return "csv"
@@ -135,9 +142,12 @@ def _build(name: str, row_iter, known: dict[str, str], max_rows: int) -> Sheet |
         cells = [jsonable(v) for v in values[:width]]
         if all(_blank(v) for v in cells):
             blank_run += 1
-            if blank_run >= BLANK_RUN_LIMIT:
-                break
             continue
+        if blank_run >= BLANK_RUN_LIMIT and sheet.rows:
+            # a row far below the rest: refuse the file rather than read half of it
+            raise ImportFileError(
+                f"第 {number} 行之前有 {blank_run} 个连续空行，下面还有数据。请删除中间的空行"
+                "（或把这些数据移到上面）后再上传，以免漏导。")
         blank_run = 0
         if len(sheet.rows) >= max_rows:
             raise ImportFileError(
@@ -147,8 +157,40 @@ def _build(name: str, row_iter, known: dict[str, str], max_rows: int) -> Sheet |
     return sheet
 
 
+_CELL = re.compile(rb"<c\b([^>]*)>(.*?)</c>", re.S)
+_VALUE = re.compile(rb"<v>[^<]+</v>|<is>")  # a computed value (or inline text)
+_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+
+
+def _formulas_without_values(data: bytes) -> list[str]:
+    """Cells holding a formula but no computed value (a generated file never opened in Excel):
+    read with data_only they would come out empty, silently."""
+    found: list[str] = []
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for member in archive.namelist():
+        if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
+            continue
+        xml = archive.read(member)
+        if b"<f" not in xml:
+            continue
+        for attrs, body in _CELL.findall(xml):
+            if b"<f" in body and not _VALUE.search(body):
+                ref = _REF.search(attrs)
+                found.append(ref.group(1).decode() if ref else "?")
+                if len(found) >= 5:
+                    return found
+    return found
+
+
 def _xlsx_sheets(data: bytes, filename: str):
     from openpyxl import load_workbook
+
+    blind = _formulas_without_values(data)
+    if blind:
+        raise ImportFileError(
+            f"单元格 {'、'.join(blind)} 含有公式但没有保存计算结果（文件可能由程序生成，从未在"
+            " Excel 中打开过），导入会变成空值。请用 Excel 或 WPS 打开、保存后再上传，"
+            "或把公式“粘贴为数值”。")
 
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
