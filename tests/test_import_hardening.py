@@ -70,9 +70,9 @@ def test_a_dense_member_is_refused_by_its_ratio(login, county):
 
 
 def test_xxe_and_billion_laughs_say_what_is_wrong(login, county):
-    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-              '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-              "<workbook>&lol2;</workbook>").encode()
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+              b"<workbook>&lol2;</workbook>")
     src = zipfile.ZipFile(io.BytesIO(book([row("实体花园")])))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
