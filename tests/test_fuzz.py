@@ -89,19 +89,22 @@ def _walk(app, client) -> list[str]:
             continue
         view = rule.endpoint.split(".")[0]
         methods = rule.methods - {"HEAD", "OPTIONS"}
-        for url in _urls(rule):
+        for n, url in enumerate(_urls(rule)):
+            # the whole corpus on the route with a real id; a bad id in the path once per verb
+            queries = QUERIES if n == 0 else QUERIES[:1]
+            forms, bodies = (FORMS, BODIES) if n == 0 else (FORMS[:1], BODIES[:1])
             if "GET" in methods:
-                for query in QUERIES:
+                for query in queries:
                     q = query.format(view=view, nul="%00", bs="%5C", huge=HUGE)
                     check("GET", f"{url}?{q}", client.get(f"{url}?{q}"))
             if "POST" in methods:
-                for form in FORMS:
+                for form in forms:
                     check("POST form", url, client.post(url, data=form))
-                for body in BODIES:
+                for body in bodies:
                     check("POST json", url, client.post(url, data=body,
                                                         content_type="application/json"))
             if "PUT" in methods:
-                for body in BODIES:
+                for body in bodies:
                     check("PUT", url, client.put(url, data=body,
                                                  content_type="application/json"))
             if "DELETE" in methods:
