@@ -1,7 +1,8 @@
 # 住宅小区管理工作台 — `make run` to try it, `make test` to check it. See README.md.
 #
 # Everything runs from ./.venv (created with `python3 -m venv` on first use); the packages in
-# requirements.txt are (re)installed whenever that file is newer than the venv's stamp.
+# requirements-dev.txt (requirements.txt plus the test/lint tools) are (re)installed whenever
+# either file is newer than the venv's stamp.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -37,8 +38,8 @@ help:
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	@touch $@
 
 # Front-end libraries are pinned in package.json and vendored (committed) under
