@@ -175,3 +175,28 @@ def test_the_same_text_is_refused_alike_in_grid_and_import(login, county, app, n
     assert resp.status_code == 422
     assert resp.get_json()["errors"]["new-0"]["compound"] == import_message
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Dispute)) == before
+
+
+# ------------------------------------------------------------------ the same Chinese messages
+
+
+@pytest.mark.parametrize("body, field, message", [
+    ({"kind": "bogus"}, "kind", "不是有效的选项"),
+    ({"households": "x"}, "households", "不是整数"),
+    ({"delivered_on": "2020-13-45"}, "delivered_on", "不是有效的日期"),
+    ({"name": "长" * 200}, "name", "不能超过 80 个字"),
+    ({"name": None}, "name", "必填，不能为空"),
+    ({"township": 99_999}, "township", "不是有效的选项"),  # no such township
+])
+def test_api_refusals_are_said_as_the_form_says_them(login, county, body, field, message):
+    pk = county.a.compound.id
+    resp = login("bureau").put(f"/api/v1/compound/{pk}", json={**body, "version": 1})
+    assert resp.status_code == 422
+    assert resp.get_json()["message"][field] == [message]
+    assert (_fresh(pk).households, _fresh(pk).version) == (320, 1)
+
+
+def test_api_post_names_the_missing_fields_in_chinese(login, county):
+    resp = login("bureau").post("/api/v1/compound/", json={"name": "新城花园"})
+    assert resp.status_code == 422
+    assert resp.get_json()["message"]["township"] == ["必填，不能为空"]

@@ -22,7 +22,13 @@ from office.kit.dependants import HasDependants, refuse_orphans
 from office.kit.grid.views import GridMixin
 from office.kit.io.views import IoMixin
 from office.kit.labels import labels_for
-from office.kit.rowform import VersionConflict, check_version, conflict_message
+from office.kit.rowform import (
+    NOT_A_CHOICE,
+    VersionConflict,
+    check_version,
+    conflict_message,
+    in_chinese,
+)
 from office.kit.validation import ModelValidationMixin, item_errors
 from office.models import db
 from office.roles import METHOD_VERBS
@@ -304,8 +310,38 @@ class OfficeModelRestApi(ScopedMixin, ModelRestApi):
 
     # pre_add/pre_update refuse a row outside the scope with abort(404) and invalid values with
     # InvalidPayload; FAB's @safe would turn either into a 500.
+    def response_422(self, message=None):
+        return super().response_422(message=in_chinese(message))
+
+    def _refuse_unknown_related(self, payload: dict, columns) -> None:
+        """A related row the payload names must be one the form's dropdown would offer (in
+        the user's write scope); FAB's schema would load a missing one as a new empty row."""
+        errors = {}
+        for name in columns:
+            if name in payload and self.datamodel.is_relation_many_to_one(name):
+                value = payload[name]
+                if value is None:
+                    continue
+                related = self.datamodel.get_related_interface(name)
+                try:
+                    pk = int(value)
+                except (TypeError, ValueError, OverflowError):
+                    errors[name] = [NOT_A_CHOICE]
+                    continue
+                if related.get(pk) is not None:
+                    continue
+                if db.session.get(related.obj, pk) is not None:
+                    abort(404)  # it exists, outside the user's scope: never say which
+                errors[name] = [NOT_A_CHOICE]
+        if errors:
+            raise InvalidPayload(errors)
+
     def post_headless(self):
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return self.response_400(message="请求内容须为 JSON 对象")
         try:
+            self._refuse_unknown_related(payload, self.add_columns)
             return super().post_headless()
         except NotFound:
             return self.response_404()
@@ -325,6 +361,7 @@ class OfficeModelRestApi(ScopedMixin, ModelRestApi):
             return self.response_400(message="请求内容须为 JSON 对象")
         try:
             check_version(item, payload.get("version"))
+            self._refuse_unknown_related(payload, self.edit_columns)
             data = self._merge_update_item(
                 item, {k: v for k, v in payload.items() if k != "version"})
             item = self.edit_model_schema.load(data, instance=item)
@@ -335,7 +372,7 @@ class OfficeModelRestApi(ScopedMixin, ModelRestApi):
             return self.response(409, message=exc.message)
         except ValidationError as exc:
             db.session.rollback()
-            return self.response_422(message=exc.messages)
+            return self.response_422(message=exc.messages)  # in Chinese: response_422
         except NotFound:
             return self.response_404()
         except BureauColumns as exc:  # the row is theirs, those columns are not

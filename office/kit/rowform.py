@@ -21,6 +21,8 @@ Domain errors only (VersionConflict); the paths say them as their HTTP answer.
 """
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask_appbuilder.fields import EnumField, QuerySelectField, QuerySelectMultipleField
 from werkzeug.datastructures import MultiDict
@@ -46,6 +48,41 @@ class VersionConflict(Exception):
         super().__init__(message)
         self.message = message
         self.who = who  # '（张三 于 2020-10-15 08:00 修改）', for a path's own wording
+
+
+# ---------------------------------------------------------------- the same messages
+
+REQUIRED = "必填，不能为空"
+NOT_A_CHOICE = "不是有效的选项"
+# What the API's schema (marshmallow) says, as the form path says it.
+_SAID = [
+    (re.compile(r"^Missing data for required field\.$"), REQUIRED),
+    (re.compile(r"^Field may not be null\.$"), REQUIRED),
+    (re.compile(r"^Must be one of: .*\.$"), NOT_A_CHOICE),
+    (re.compile(r"^Not a valid integer\.$"), "不是整数"),
+    (re.compile(r"^Not a valid (?:number|decimal)\.$"), "不是数字"),
+    (re.compile(r"^Not a valid date\.$"), "不是有效的日期"),
+    (re.compile(r"^Not a valid datetime\.$"), "不是有效的日期时间"),
+    (re.compile(r"^Not a valid boolean\.$"), "请填写“是”或“否”"),
+    (re.compile(r"^Not a valid string\.$"), "不是文本"),
+    (re.compile(r"^Unknown field\.$"), "未知的列"),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), "不能超过 {0} 个字"),
+    (re.compile(r"^Invalid input type\.$"), "内容格式无效"),
+]
+
+
+def in_chinese(messages):
+    """A field → messages answer (the API schema's) in the words the form path uses."""
+    if isinstance(messages, dict):
+        return {k: in_chinese(v) for k, v in messages.items()}
+    if isinstance(messages, list):
+        return [in_chinese(m) for m in messages]
+    if isinstance(messages, str):
+        for pattern, said in _SAID:
+            m = pattern.match(messages)
+            if m:
+                return said.format(*m.groups())
+    return messages
 
 
 # ---------------------------------------------------------------- the version check
