@@ -28,6 +28,7 @@ from flask_appbuilder.fields import EnumField, QuerySelectField, QuerySelectMult
 from werkzeug.datastructures import MultiDict
 
 from office.kit.columns import RELATION, describe
+from office.kit.validation import NOT_A_CHOICE
 from office.kit.values import form_text
 from office.models import ChangeLog, db
 
@@ -53,7 +54,6 @@ class VersionConflict(Exception):
 # ---------------------------------------------------------------- the same messages
 
 REQUIRED = "必填，不能为空"
-NOT_A_CHOICE = "不是有效的选项"
 # What the API's schema (marshmallow) says, as the form path says it.
 _SAID = [
     (re.compile(r"^Missing data for required field\.$"), REQUIRED),

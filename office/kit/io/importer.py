@@ -25,17 +25,17 @@ from office.kit.columns import RELATION, Col, columns_for, header_key
 from office.kit.io.read import ImportFileError, Sheet
 from office.kit.io.rules import check_rules, final_values, strip_database_rules, unique_rules
 from office.kit.refs import RefIndex, load_objects
-from office.kit.rowform import RowForms
+from office.kit.rowform import REQUIRED, RowForms
+from office.kit.validation import NOT_A_CHOICE
 from office.kit.values import CellError, convert, form_text, to_store
 from office.models import db
 from office.scope import UserScope, in_scope
 
 INVALID = object()  # a cell that could not be read; its error is already recorded
-REQUIRED = "必填，不能为空"
 _WTFORMS_MESSAGES = {
     "This field is required.": REQUIRED,
-    "Not a valid choice": "不是有效的选项",
-    "Not a valid choice.": "不是有效的选项",
+    "Not a valid choice": NOT_A_CHOICE,
+    "Not a valid choice.": NOT_A_CHOICE,
     "Already exists.": "系统中已有相同的值",
     "Not a valid integer value.": "不是整数",
     "Not a valid decimal value.": "不是数字",
