@@ -1,8 +1,9 @@
 # 住宅小区管理工作台 — `make run` to try it, `make test` to check it. See README.md.
 #
 # Everything runs from ./.venv (created with `python3 -m venv` on first use); the packages in
-# requirements-dev.txt (requirements.txt plus the test/lint tools) are (re)installed whenever
-# either file is newer than the venv's stamp.
+# requirements-dev.txt (requirements.txt plus the test/lint tools; both hashed locks made by
+# `make lock` from requirements*.in) are (re)installed whenever either file is newer than the
+# venv's stamp.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -21,7 +22,7 @@ STAMP := $(VENV)/.requirements.stamp
 TEST_ENV := env -u OFFICE_DATABASE_URL -u OFFICE_REDIS_URL -u OFFICE_INSTANCE_DIR \
 	-u OFFICE_ADMIN_PASSWORD -u SECRET_KEY
 
-.PHONY: help setup run db worker test lint bench migrate vendor clean distclean
+.PHONY: help setup lock run db worker test lint bench migrate vendor clean distclean
 
 help:
 	@echo "make run       set up .venv, migrate, seed a demo county, create admin, serve http://$(HOST):$(PORT)"
@@ -29,6 +30,7 @@ help:
 	@echo "make lint      ruff check, and the layering of office/ (python -m checks.layers)"
 	@echo "make bench     run the benchmarks (python -m bench)"
 	@echo "make migrate m=\"what changed\"   autogenerate a migration from the models"
+	@echo "make lock      re-make the hashed requirements*.txt from the pins in requirements*.in"
 	@echo "make vendor    refresh office/static/vendor/ from package.json (needs npm)"
 	@echo "make worker    an RQ worker for OFFICE_REDIS_URL (production; make run needs none)"
 	@echo "make clean     remove caches;  make distclean  also .venv and node_modules (not instance/)"
@@ -39,8 +41,17 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check --quiet --require-hashes --no-deps \
+		-r requirements-dev.txt
 	@touch $@
+
+# The hashed locks, from the pins in requirements*.in (every platform's files hashed, so an
+# intranet mirror can serve them and pip refuses anything else). After changing a pin:
+# `make lock`, then `make test`.
+UV_LOCK := $(VENV)/bin/uv pip compile --generate-hashes --universal --python-version 3.11 --quiet
+lock: setup
+	$(UV_LOCK) requirements.in -o requirements.txt
+	$(UV_LOCK) requirements-dev.in -c requirements.txt -o requirements-dev.txt
 
 # Front-end libraries are pinned in package.json and vendored (committed) under
 # office/static/vendor/: running and testing need no npm. After changing a version there:

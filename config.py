@@ -24,6 +24,19 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def database_url(url: str) -> str:
+    """The SQLAlchemy URL with PostgreSQL always on psycopg 3, whichever way it was written.
+
+    Deployments and docs written for psycopg2 (`postgresql+psycopg2://`), and the bare
+    `postgresql://` / `postgres://` of libpq and most hosting panels (SQLAlchemy would pick
+    psycopg2 for them, which is not installed), all mean the same database.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in {"postgres", "postgresql", "postgresql+psycopg2"}:
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
 def _flag(name: str, default: bool) -> bool:
     return os.environ.get(name, str(int(default))).lower() in {"1", "true", "yes", "on"}
 
@@ -32,9 +45,9 @@ class Config:
     BASE_DIR = BASE_DIR
     INSTANCE_DIR = INSTANCE_DIR
     SECRET_KEY = _secret_key()
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get(
         "OFFICE_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'office.db'}"
-    )
+    ))
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     REDIS_URL = os.environ.get("OFFICE_REDIS_URL", "")  # empty: in-process jobs
     CITY_ENDPOINT = os.environ.get("OFFICE_CITY_ENDPOINT", "")

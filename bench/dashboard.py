@@ -3,7 +3,7 @@ warm snapshots, and the snapshot computation itself (cold), on SQLite and Postgr
 
     python -m bench.dashboard                       # SQLite, and PostgreSQL when reachable
     python -m bench.dashboard --smoke               # 5,000 compounds, few repetitions (CI)
-    python -m bench.dashboard --compounds 200000 --repeat 30 --cold 3 --pg postgresql+psycopg2://...
+    python -m bench.dashboard --compounds 200000 --repeat 30 --cold 3 --pg postgresql+psycopg://...
 
 Data: office.demo.seed.seed_demo (`flask office seed-demo`), kept between runs: SQLite in
 bench/out/dashboard-<N>.db, PostgreSQL in the database given with --pg (default
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PASSWORD = "Bench-Passw0rd!"
 BUREAU, TOWN = "bench_dash_bureau", "bench_dash_town"
-DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1/office_bench_dash"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1/office_bench_dash"
 AS_OF = dt.date(2020, 10, 15)
 TARGET_MS = 150
 

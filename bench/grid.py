@@ -3,7 +3,7 @@ against Flask-AppBuilder's own ModelView list page, over the same 200,000 compou
 
     python -m bench.grid                         # SQLite, and PostgreSQL when reachable
     python -m bench.grid --smoke                 # 5,000 compounds, few repetitions (CI)
-    python -m bench.grid --compounds 200000 --repeat 30 --pg postgresql+psycopg2://...
+    python -m bench.grid --compounds 200000 --repeat 30 --pg postgresql+psycopg://...
 
 Data: ``office.demo.seed.seed_demo`` (the demo county, ``flask office seed-demo``), kept
 between runs: SQLite in bench/out/grid-<N>.db, PostgreSQL in the database given with --pg
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PASSWORD = "Bench-Passw0rd!"
 USER = "bench_clerk"
-DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1/office_bench_grid"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1/office_bench_grid"
 GRID_SIZE = 50  # rows per grid page (the grid's default)
 LIST_SIZE = 25  # rows per list page (OfficeModelView.page_size, FAB's default)
 

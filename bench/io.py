@@ -3,7 +3,7 @@
     python -m bench.io                       # both, SQLite in a temporary directory
     python -m bench.io export --rows 200000
     python -m bench.io import --rows 10000
-    python -m bench.io --db postgresql+psycopg2://postgres@127.0.0.1/office_bench_io
+    python -m bench.io --db postgresql+psycopg://postgres@127.0.0.1/office_bench_io
 
 From bench/__main__.py: ``from bench import io as io_bench; io_bench.run(argv)``; ``run``
 takes an argv-style list (or None; unknown options are ignored) and returns the figures as a

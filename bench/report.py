@@ -42,7 +42,7 @@ from bench.common import peak_rss_mb, pg_database
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "report"
-DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1/office_bench_report"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1/office_bench_report"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 AS_OF = "2020-09-30"
 RATIO_TARGET, RSS_TARGET_MB = 1.5, 200

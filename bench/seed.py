@@ -4,7 +4,7 @@ other benchmarks seed their data with it).
 
     python -m bench.seed                          # SQLite, 200,000 compounds
     python -m bench.seed --compounds 20000
-    python -m bench.seed --pg postgresql+psycopg2://postgres@127.0.0.1/office_bench_seed
+    python -m bench.seed --pg postgresql+psycopg://postgres@127.0.0.1/office_bench_seed
     python -m bench.seed --smoke                  # 5,000 compounds (CI)
     python -m bench seed [...]                    # through bench/__main__.py
 

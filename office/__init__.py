@@ -29,7 +29,7 @@ class OfficeIndexView(IndexView):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from config import Config
+    from config import Config, database_url
     from office import security
     from office.security import ensure_roles, password_validator
 
@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_validator
     app.config.update(config or {})
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

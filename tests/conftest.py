@@ -18,11 +18,13 @@ import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
+from config import database_url  # noqa: E402
 from office import create_app  # noqa: E402
 from office.models import db  # noqa: E402
 
 PASSWORD = "Test-Passw0rd!"
-DATABASE_URL = os.environ.get("OFFICE_TEST_DATABASE_URL") or f"sqlite:///{_TMP}/test.db"
+DATABASE_URL = database_url(os.environ.get("OFFICE_TEST_DATABASE_URL")
+                            or f"sqlite:///{_TMP}/test.db")
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 
 

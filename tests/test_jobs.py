@@ -467,7 +467,7 @@ def test_cron_config_registers_the_monthly_return_and_the_sweeper(monkeypatch):
                          "office.jobs.snapshot.refresh_dashboards"}
     monthly = jobs["office.jobs.report.monthly_report"]
     assert monthly.cron == "0 1 1 * *" and monthly.queue_name == "office-cron-test"
-    assert monthly.next_run_time.day == 1 and monthly.next_run_time.hour == 1
+    assert monthly.next_enqueue_time.day == 1 and monthly.next_enqueue_time.hour == 1
     assert jobs["office.jobs.report.sweep_stale_runs"].interval == 300
 
 

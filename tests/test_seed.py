@@ -455,7 +455,7 @@ def test_failed_seeding_keeps_the_search_index(app, empty, monkeypatch, failure)
         sink.flush()
 
     monkeypatch.setattr(seed, "build_compounds", broken)
-    # A refused row: SQLAlchemy's IntegrityError on SQLite, psycopg2's from COPY on PostgreSQL.
+    # A refused row: SQLAlchemy's IntegrityError on SQLite, psycopg's from COPY on PostgreSQL.
     with pytest.raises(Exception, match="boom" if failure == "exception" else "(?i)unique"):
         seed.seed_demo(compounds=12)
     db.session.rollback()

@@ -157,7 +157,7 @@ class Sink:
     def __init__(self):
         self.conn = db.session.connection()
         self.sqlite = self.conn.dialect.name == "sqlite"
-        self.copy = self.conn.dialect.driver == "psycopg2"
+        self.copy = self.conn.dialect.driver == "psycopg"
         tables = db.metadata.tables
         for name, cols in COLUMNS.items():
             expected = set(tables[name].c.keys()) - {"created_at", "updated_at", "version"}
@@ -245,10 +245,9 @@ class Sink:
                 # never produces empty strings.
                 buf = io.StringIO()
                 csv.writer(buf).writerows(r + _TAIL for r in rows)
-                buf.seek(0)
-                with self.conn.connection.driver_connection.cursor() as cursor:
-                    cursor.copy_expert(
-                        f"COPY {name} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)", buf)
+                with self.conn.connection.driver_connection.cursor() as cursor, cursor.copy(
+                        f"COPY {name} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    copy.write(buf.getvalue())
             else:
                 # Other drivers: a typeless table (no bind processing; ISO strings are valid
                 # date literals), which SQLAlchemy batches into multi-row INSERTs.
