@@ -546,7 +546,8 @@ def test_nightly_refresh_can_be_registered_with_rq_cron():
     job = scheduler.register(refresh_dashboards, "office-cron-test", cron=SNAPSHOT_CRON,
                              job_timeout=600)
     assert job.func_name == "office.jobs.snapshot.refresh_dashboards"
-    assert job.next_enqueue_time.hour == 18 and job.next_enqueue_time.minute == 30  # 02:30 in Beijing
+    when = job.next_enqueue_time
+    assert when.hour == 18 and when.minute == 30  # 02:30 in Beijing
 
 
 def test_a_test_app_queues_nothing_from_page_views_unless_asked(app, county, login, jobs,
