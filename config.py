@@ -55,7 +55,10 @@ class Config:
     QUEUE_NAME = os.environ.get("OFFICE_QUEUE", "office")  # the RQ queue (`rq worker … office`)
     # Reports (office/services/report/build.py): fan out per township ("auto": when Redis is set),
     # a running report with no heartbeat for this long is failed, the monthly cron (UTC), the
-    # waits between retries of a submission, and a delay that makes reports slow (tests only).
+    # waits between retries of a submission, the waits before each automatic retry of a report
+    # attempt lost to a dead worker or a dropped connection (their number is the budget;
+    # office/services/report/retry.py), and a delay and a fault that make reports slow or fail
+    # their first attempt (tests only: "KeyError" or "disconnect").
     # One job per return by default: measured at 200,000 compounds on 2 cores, the fan-out per
     # township (parts + merge) took 50 s on 2 workers against 38 s for the single job. Worth
     # turning on ("1") with several worker hosts; "auto" = whenever Redis is configured.
@@ -63,7 +66,9 @@ class Config:
     REPORT_STALE_SECONDS = int(os.environ.get("OFFICE_REPORT_STALE_SECONDS", "900"))
     REPORT_CRON = os.environ.get("OFFICE_REPORT_CRON", "0 1 1 * *")
     SUBMIT_RETRY_INTERVALS = os.environ.get("OFFICE_SUBMIT_RETRY_INTERVALS", "30,120,600,1800")
+    REPORT_RETRY_INTERVALS = os.environ.get("OFFICE_REPORT_RETRY_INTERVALS", "30,120,600")
     REPORT_TEST_DELAY = float(os.environ.get("OFFICE_REPORT_TEST_DELAY", "0"))
+    REPORT_TEST_FAULT = os.environ.get("OFFICE_REPORT_TEST_FAULT", "")
     REPORT_DIR = Path(os.environ.get("OFFICE_REPORT_DIR", INSTANCE_DIR / "reports"))
     UPLOAD_DIR = Path(os.environ.get("OFFICE_UPLOAD_DIR", INSTANCE_DIR / "uploads"))
 

@@ -6,7 +6,8 @@ Production processes (all with OFFICE_REDIS_URL, OFFICE_DATABASE_URL, OFFICE_REP
     rq worker -w office.jobs.worker.OfficeWorker --with-scheduler -u $OFFICE_REDIS_URL office
         # one or more, on any host. OfficeWorker builds the Flask app once, before forking
         # (plain `rq worker` works too, building it in every job); --with-scheduler runs
-        # RQ's retries with intervals (the submission to the city).
+        # RQ's retries with intervals (the submission to the city) and the scheduled jobs
+        # (enqueue_in) that start a report's automatic retry after its backoff.
     rq cron -u $OFFICE_REDIS_URL office.jobs.schedule         # one: the monthly return
 
 The embedded deployment runs both in threads of the web process: start_embedded_worker(app)

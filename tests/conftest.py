@@ -65,6 +65,9 @@ def app():
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
+        # automatic retries of report attempts only where a test asks for them
+        # (tests/test_report_retry.py): a stale run here is failed, as it was
+        "REPORT_RETRY_INTERVALS": "",
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -173,6 +173,8 @@ class RqWorker:
             "OFFICE_QUEUE": queue, "OFFICE_INSTANCE_DIR": _TMP,
             "OFFICE_REPORT_DIR": str(app.config["REPORT_DIR"]),
             "OFFICE_LOGIN_RATE_LIMITED": "0", "PYTHONPATH": str(ROOT),
+            # as the tests' app (conftest): automatic retries only where a test asks
+            "OFFICE_REPORT_RETRY_INTERVALS": "",
         })
         if city is not None:
             environ.update({"OFFICE_CITY_ENDPOINT": city.url, "OFFICE_CITY_TOKEN": CITY_TOKEN})
@@ -259,7 +261,8 @@ def backend(request, app, monkeypatch, city_server):
 
 @pytest.mark.parametrize("fanout", ["0", "1"])
 def test_worker_builds_the_return(app, county, backend, monkeypatch, fanout):
-    from office.services.report.runs import archived_file, start_run
+    from office.services.report.archive import archived_file
+    from office.services.report.runs import start_run
     from tests.test_report import read_summary
 
     monkeypatch.setitem(app.config, "REPORT_FANOUT", fanout)
@@ -432,7 +435,7 @@ def test_sweeper_fails_a_run_whose_heartbeat_stopped(app, county, monkeypatch):
 def test_sweeper_fails_a_run_whose_job_is_lost(app, county, monkeypatch, backend_name):
     """Redis: the RQ job is gone. Embedded: the run was queued by this very process, whose
     in-process queue no longer has it (the server restarted)."""
-    from office.services.report.runs import worker_id
+    from office.services.report.retry import worker_id
     from office.services.report.sweep import sweep_stale
 
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL if backend_name == "redis" else "")

@@ -176,7 +176,8 @@ def test_past_date_gives_the_archived_return_after_later_changes(demo, tmp_path)
 def test_archived_return_is_frozen_and_regenerating_makes_a_new_run(app, county, backend):
     """A submitted return's file never changes; a backdated correction shows only in a new
     run generated afterwards."""
-    from office.services.report.runs import archived_file, regenerate, start_run
+    from office.services.report.archive import archived_file
+    from office.services.report.runs import regenerate, start_run
     from office.services.submission import record_receipt
     from tests.test_jobs import wait_run
 

@@ -11,8 +11,9 @@ import hashlib
 import pytest
 
 from office.models import ReportStatus, SubmissionChannel, SubmissionStatus
+from office.services.report.archive import archived_file
 from office.services.report.build import ReportError
-from office.services.report.runs import archived_file, start_run
+from office.services.report.runs import start_run
 from office.services.submission import record_receipt, start_submission
 from tests.test_jobs import (  # noqa: F401 (fixtures)
     AS_OF,

@@ -4,6 +4,8 @@ an app context with its writes labelled as a job's (office.kit.audit.log).
     build_report(run_id, attempt)              the whole return in one job
     build_statuses / build_figures / build_part / merge_report
                                                the same return fanned out per township
+    restart_report(run_id, attempt)            an automatic retry's attempt, after its backoff
+                                               (scheduled by report_retry.give_up)
     monthly_report()                           the monthly return (office/jobs/schedule.py)
     sweep_stale_runs()                         fail runs that can no longer finish
 """
@@ -56,6 +58,13 @@ def merge_report(run_id: int, attempt: int) -> str:
 
     with job_context():
         return report_runs.execute_merge(run_id, attempt)
+
+
+def restart_report(run_id: int, attempt: int) -> str:
+    from office.services.report import runs as report_runs
+
+    with job_context():
+        return report_runs.resume(run_id, attempt)
 
 
 def monthly_report() -> list[int]:

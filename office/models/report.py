@@ -44,6 +44,7 @@ class ReportRun(AuditedMixin, db.Model):
         "requested_by": "发起人", "started_at": "开始时间", "finished_at": "完成时间",
         "sha256": "SHA-256", "error": "错误信息", "submitted_at": "上报时间",
         "receipt_no": "回执编号", "file_path": "文件",
+        "auto_retries": "自动重试次数", "retry_log": "自动重试记录",
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +77,9 @@ class ReportRun(AuditedMixin, db.Model):
     submission_error: Mapped[str | None] = mapped_column(sa.Text)
     submission_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     submission_job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # --- automatic retries of attempts lost to a dead worker (office/services/report/retry.py)
+    auto_retries: Mapped[int] = mapped_column(default=0, server_default="0")
+    retry_log: Mapped[str | None] = mapped_column(sa.Text)  # one line per retry: time, reason
 
     def __str__(self) -> str:
         return f"统计报表 {self.as_of} 第{self.id}号"

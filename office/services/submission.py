@@ -25,8 +25,8 @@ from flask import current_app
 from office.models import ReportRun, ReportStatus, SubmissionChannel, SubmissionStatus, db
 from office.models.base import utcnow
 from office.queue import get_queue, is_embedded, start_embedded_scheduler, start_embedded_worker
+from office.services.report.archive import archived_file, download_name
 from office.services.report.build import ReportError
-from office.services.report.runs import archived_file, download_name
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TIMEOUT = 60

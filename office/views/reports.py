@@ -35,7 +35,11 @@ from office.models import Campaign, ReportRun, ReportStatus, SubmissionStatus, d
 from office.roles import ADD, READ, REPORTS
 from office.scope import ScopedInterface
 from office.services import submission
-from office.services.report import runs as report_runs, sweep as report_sweep
+from office.services.report import (
+    archive as report_archive,
+    runs as report_runs,
+    sweep as report_sweep,
+)
 from office.services.report.build import ReportError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,6 +73,15 @@ def last_month_end(today: dt.date | None = None) -> dt.date:
     return today.replace(day=1) - dt.timedelta(days=1)
 
 
+def attempts_label(run: ReportRun) -> str:
+    """共生成 N 次，其中自动重试 M 次 (a retry after a dead worker or a dropped connection)."""
+    return f"共生成 {run.attempts or 0} 次，其中自动重试 {run.auto_retries or 0} 次"
+
+
+def retry_lines(run: ReportRun) -> list[str]:
+    return [line for line in (run.retry_log or "").splitlines() if line.strip()]
+
+
 def run_state(run: ReportRun) -> dict:
     """What the page shows of a run, for its polling script."""
     def stamp(value):
@@ -77,7 +90,9 @@ def run_state(run: ReportRun) -> dict:
     return {
         "id": run.id, "as_of": run.as_of.isoformat(), "status": run.status.name,
         "status_label": str(run.status), "progress": run.progress or 0, "error": run.error,
-        "attempts": run.attempts, "requested_by": run.requested_by,
+        "attempts": run.attempts, "auto_retries": run.auto_retries or 0,
+        "attempts_label": attempts_label(run), "retry_log": retry_lines(run),
+        "requested_by": run.requested_by,
         "created_at": stamp(run.created_at), "started_at": stamp(run.started_at),
         "finished_at": stamp(run.finished_at), "sha256": run.sha256,
         "file_size": run.file_size,
@@ -102,13 +117,14 @@ class ReportRunView(OfficeModelView):
     list_columns = ["id", "as_of", "status", "progress", "requested_by", "created_at",
                     "finished_at", "submission_status", "receipt_no"]
     show_columns = ["id", "as_of", "campaign", "status", "progress", "error", "attempts",
-                    "trigger", "requested_by", "reviewer", "created_at", "started_at",
-                    "finished_at", "file_size", "sha256", "submission_channel",
+                    "auto_retries", "trigger", "requested_by", "reviewer", "created_at",
+                    "started_at", "finished_at", "file_size", "sha256", "submission_channel",
                     "submission_status", "submission_error", "submitted_by", "submitted_at",
                     "receipt_no"]
     search_columns = ["as_of", "status", "requested_by", "receipt_no", "created_at"]
     label_columns = {"id": "编号", "trigger": "发起方式", "reviewer": "审核人",
-                     "attempts": "生成次数", "file_size": "文件大小(字节)",
+                     "attempts": "生成次数", "auto_retries": "自动重试次数",
+                     "retry_log": "自动重试记录", "file_size": "文件大小(字节)",
                      "submission_channel": "上报方式", "submission_status": "上报状态",
                      "submission_error": "上报情况", "submitted_by": "上报人",
                      "campaign": "工作方案"}
@@ -173,12 +189,12 @@ class ReportRunView(OfficeModelView):
     def report_file(self, pk):
         run = self._run_or_404(pk)
         try:
-            path = report_runs.archived_file(run)
+            path = report_archive.archived_file(run)
         except ReportError as exc:
             flash(str(exc), "danger")
             return self._back(run)
         response = send_file(path, mimetype=XLSX, as_attachment=True, max_age=0,
-                             download_name=report_runs.download_name(run))
+                             download_name=report_archive.download_name(run))
         response.headers["X-Report-SHA256"] = run.sha256
         return response
 

@@ -7,18 +7,20 @@
   never through the snapshot it reads from.
 * Every state change is conditional on (run id, attempt): a job of an earlier attempt, or one
   the sweeper has already given up on, changes nothing and leaves no file.
-* sweep_stale() fails runs that can no longer finish: worker process gone (same host), RQ job
-  lost or failed, or no heartbeat for REPORT_STALE_SECONDS. It runs when the report pages load
-  and every few minutes from the scheduler (office/jobs/schedule.py).
-* A done run's file is frozen: never rewritten; generating again makes a new run.
+* sweep_stale() gives up on attempts that can no longer finish: worker process gone (same
+  host), RQ job lost or failed, or no heartbeat for REPORT_STALE_SECONDS. It runs when the
+  report pages load and every few minutes from the scheduler (office/jobs/schedule.py).
+* An attempt given up on, or one whose own database/Redis connection dropped, is started again
+  automatically after a backoff while REPORT_RETRY_INTERVALS lasts (retry.py; resume() is the
+  scheduled job's side); a ReportError or a bug fails the run at once.
+* A done run's file is frozen: never rewritten; generating again makes a new run. Every attempt
+  of a run writes the same bytes for the same data (archive.run_meta).
 """
 from __future__ import annotations
 
 import datetime as dt
-import glob
-import os
+import logging
 import shutil
-import socket
 import time
 import uuid
 from pathlib import Path
@@ -26,36 +28,31 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
-from office.models import OfficeUser, ReportRun, ReportStatus, ReportTrigger, Township, db
+from office.models import ReportRun, ReportStatus, ReportTrigger, Township, db
 from office.models.base import utcnow
 from office.queue import connection, get_queue, is_embedded, start_embedded_worker
 from office.services.report import parts as report_parts
+from office.services.report.archive import (
+    cleanup_files,
+    discard,
+    report_dir,
+    run_meta,
+)
 from office.services.report.build import (
     DbSource,
-    HeaderMeta,
     ReportError,
-    sha256_of,
-    unit_name,
     work_dir,
     write_atomically,
     write_return,
 )
 from office.services.report.data import choose_campaign, snapshot
+from office.services.report.retry import ACTIVE, give_up, is_transient, worker_id
 
-ACTIVE = (ReportStatus.queued, ReportStatus.running)
+log = logging.getLogger(__name__)
+
 JOB_TIMEOUT = 4 * 3600        # a 200,000-compound county takes minutes; RQ's default is 180 s
 ENQUEUE_GRACE = dt.timedelta(seconds=30)  # a run this fresh may not be on the queue yet
 JOBS = "office.jobs.report"
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def report_dir() -> Path:
-    path = Path(current_app.config["REPORT_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def fanout_enabled() -> bool:
@@ -63,21 +60,6 @@ def fanout_enabled() -> bool:
     if value == "auto":
         return not is_embedded()
     return value in {"1", "true", "yes", "on"}
-
-
-def display_name(username: str | None) -> str:
-    if not username:
-        return ""
-    user = db.session.scalar(sa.select(OfficeUser).where(OfficeUser.username == username))
-    if user is None:
-        return username
-    name = f"{user.last_name or ''}{user.first_name or ''}".strip()
-    return name or username
-
-
-def download_name(run: ReportRun) -> str:
-    county = run.campaign.county.name if run.campaign else ""
-    return f"{county}住宅小区管理工作统计报表_{run.as_of.isoformat()}_第{run.id}号.xlsx"
 
 
 # ---------------------------------------------------------------- starting
@@ -124,7 +106,28 @@ def _enqueue(run: ReportRun) -> None:
     run.worker = worker_id() if is_embedded() else None
     run.job_id, prefix = _job_ids(run)
     db.session.commit()
-    attempt, queue = run.attempts, get_queue()
+    _submit(run, run.attempts, prefix)
+
+
+def resume(run_id: int, attempt: int) -> str:
+    """The scheduled job of an automatic retry (retry.give_up), after its backoff: put the
+    jobs of `attempt` on the queue, unless the run moved on meanwhile (a manual retry, or the
+    sweeper gave up on the waiting attempt too)."""
+    run = db.session.get(ReportRun, run_id)
+    if run is None or run.attempts != attempt or run.status != ReportStatus.queued:
+        return "skipped"
+    job_id, prefix = _job_ids(run)
+    if not _update(run_id, attempt, (ReportStatus.queued,), job_id=job_id, heartbeat_at=utcnow(),
+                   worker=worker_id() if is_embedded() else None):
+        return "skipped"
+    db.session.expire_all()
+    _submit(db.session.get(ReportRun, run_id), attempt, prefix)
+    return "queued"
+
+
+def _submit(run: ReportRun, attempt: int, prefix: str) -> None:
+    """Enqueue the jobs of the run's current attempt (its job_id already stored)."""
+    queue = get_queue()
     try:
         if fanout_enabled():
             townships = db.session.scalars(
@@ -202,12 +205,6 @@ class _Progress:
             raise RunAbandoned("该报表任务已被判定中断或已重新提交，本次生成停止")
 
 
-def _meta(run: ReportRun, county_name: str) -> HeaderMeta:
-    return HeaderMeta(unit=unit_name(county_name), filled_on=dt.date.today(),
-                      filled_by=display_name(run.requested_by), reviewer=run.reviewer or "",
-                      run_id=run.id)
-
-
 def _archive(run: ReportRun, attempt: int, source, start: int = 0) -> None:
     """Write the file for the run (atomically) and mark it done."""
     base = report_dir()
@@ -215,28 +212,48 @@ def _archive(run: ReportRun, attempt: int, source, start: int = 0) -> None:
     name = f"report-{run.as_of.isoformat()}-r{run.id}-a{attempt}-{uuid.uuid4().hex[:8]}.xlsx"
     final = base / name
     progress = _Progress(run.id, attempt, start)
-    meta = _meta(run, source.figures.county_name)
+    meta = run_meta(run, source.figures.county_name)
     with work_dir(base, f"run-{run.id}-{attempt}-xlsx") as tmpdir:
         written = write_atomically(
             final, lambda tmp: write_return(tmp, meta, source, progress, tmpdir),
             tag=f"report-{run.id}-{attempt}")
-    if not _finish(run.id, attempt, ReportStatus.done, progress=100,
+    if not _finish(run.id, attempt, ReportStatus.done, progress=100, error=None,
                    file_path=final.name, sha256=written.sha256, file_size=written.size):
-        _discard(final)  # given up on meanwhile (sweeper, retry): nobody refers to it
-
-
-def _discard(path: Path) -> None:
-    try:
-        os.chmod(path, 0o644)
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+        discard(final)  # given up on meanwhile (sweeper, retry): nobody refers to it
 
 
 def _failed(run_id: int, attempt: int, exc: BaseException) -> None:
-    message = str(exc) if isinstance(exc, ReportError) else f"{type(exc).__name__}: {exc}"
-    _finish(run_id, attempt, ReportStatus.failed, error=f"生成失败：{message}"[:4000])
-    cleanup_files(run_id, attempt)
+    """A job of the attempt raised: a dropped connection is retried (retry.give_up), anything
+    else fails the run. Never raises (the job re-raises its own error for RQ); what cannot be
+    recorded here, the sweeper finds later from the failed RQ job."""
+    try:
+        if is_transient(exc):
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            give_up(run_id, attempt, f"连接中断（{type(exc).__name__}: {first}）")
+            return
+        message = str(exc) if isinstance(exc, ReportError) else f"{type(exc).__name__}: {exc}"
+        _finish(run_id, attempt, ReportStatus.failed, error=f"生成失败：{message}"[:4000])
+        cleanup_files(run_id, attempt)
+    except Exception:
+        log.exception("report run %s, attempt %s: its failure could not be recorded",
+                      run_id, attempt)
+
+
+def _test_fault(attempt: int) -> None:
+    """REPORT_TEST_FAULT (tests only): the first attempt fails with a bug ("KeyError") or
+    loses its database connection ("disconnect": the server ends it on PostgreSQL, the DBAPI
+    connection is closed underneath elsewhere — a real dropped connection either way)."""
+    fault = current_app.config.get("REPORT_TEST_FAULT") or ""
+    if attempt != 1 or not fault:
+        return
+    if fault == "KeyError":
+        raise KeyError("test fault")
+    if fault == "disconnect":
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
+            conn.connection.dbapi_connection.close()
+            conn.execute(sa.text("SELECT 1"))
 
 
 def execute(run_id: int, attempt: int) -> str:
@@ -245,6 +262,7 @@ def execute(run_id: int, attempt: int) -> str:
     if run is None:
         return "skipped"
     try:
+        _test_fault(attempt)
         with snapshot() as read:
             campaign = choose_campaign(run.as_of, run.campaign_id)
             with DbSource(run.as_of, campaign, read) as source:
@@ -278,7 +296,7 @@ def _part(run_id: int, attempt: int, work, share: int) -> str:
             share = max(1, -share // max(1, townships or 1))
     except BaseException as exc:
         _failed(run_id, attempt, exc)
-        _cancel(run.job_id)
+        _cancel(run.job_id)  # the old attempt's merge job (a retry has its own)
         raise
     bumped = sa.case((ReportRun.progress + share > 85, 85), else_=ReportRun.progress + share)
     _update(run_id, attempt, (ReportStatus.running,), progress=bumped, heartbeat_at=utcnow(),
@@ -328,25 +346,3 @@ def _cancel(job_id: str | None) -> None:
         Job.fetch(job_id, connection=connection()).cancel()
     except Exception:  # already gone or finished: nothing to cancel
         pass
-
-
-# ---------------------------------------------------------------- files
-
-
-def cleanup_files(run_id: int, attempt: int) -> None:
-    """Temporary files a crashed attempt of the run may have left (never the archive)."""
-    base = report_dir()
-    for path in glob.glob(str(base / f".report-{run_id}-{attempt}-*.part")):
-        _discard(Path(path))
-    for path in glob.glob(str(base / ".work" / f"run-{run_id}-{attempt}-*")):
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def archived_file(run: ReportRun) -> Path:
-    """The run's file, checked against its SHA-256."""
-    if run.status != ReportStatus.done or not run.file_path:
-        raise ReportError("该报表尚未生成完成")
-    path = report_dir() / run.file_path
-    if not path.is_file() or sha256_of(path) != run.sha256:
-        raise ReportError("归档文件缺失或与登记的 SHA-256 校验值不一致，请联系管理员")
-    return path

@@ -1,12 +1,15 @@
-"""Runs that can no longer finish are failed (and their temporary files removed), so a page
-never shows "生成中" forever; and the monthly return started by the scheduler.
+"""Attempts that can no longer finish are given up on (and their temporary files removed), so
+a page never shows "生成中" forever; and the monthly return started by the scheduler.
 
-A queued or running run is given up on when
+A queued or running attempt is given up on when
   * the process recorded in ReportRun.worker is on this host and no longer alive (a killed
     `rq worker`, or the embedded server that held the in-process queue),
   * Redis deployment: its RQ job is gone, failed, stopped or cancelled (for a fanned-out run:
     the merge job, or one of the part jobs it waits for),
   * it is running and its heartbeat is older than REPORT_STALE_SECONDS.
+Each of these is a death of the attempt's surroundings, not of the return: the run is started
+again as a new attempt after a backoff while REPORT_RETRY_INTERVALS lasts, and failed ("…，可重试")
+once it is spent (office/services/report/retry.py).
 A submission stuck in 报送中 whose RQ job is gone or failed is marked 报送失败 the same way.
 """
 from __future__ import annotations
@@ -21,13 +24,8 @@ from flask import current_app
 from office.models import Campaign, ReportRun, ReportStatus, ReportTrigger, SubmissionStatus, db
 from office.models.base import utcnow
 from office.queue import connection, is_embedded
-from office.services.report.runs import (
-    ACTIVE,
-    ENQUEUE_GRACE,
-    cleanup_files,
-    start_run,
-    worker_id,
-)
+from office.services.report.retry import ACTIVE, give_up, worker_id
+from office.services.report.runs import ENQUEUE_GRACE, start_run
 
 FAILED_JOB = {"failed", "stopped", "canceled"}
 
@@ -91,40 +89,36 @@ def _last_line(job) -> str:
 
 def _why_stale(run: ReportRun, now: dt.datetime, stale_after: dt.timedelta) -> str | None:
     if _process_gone(run.worker):
-        return f"生成进程已退出（{run.worker}），本次生成未完成，可重试"
+        return f"生成进程已退出（{run.worker}），本次生成未完成"
     fresh = now - (run.updated_at or run.created_at) < ENQUEUE_GRACE
     if not fresh:
         if not is_embedded():
             problem = _job_problem(run.job_id)
             if problem:
-                return problem + "，可重试"
+                return problem
         elif run.worker == worker_id() and _job_problem(run.job_id):
-            return "后台任务已丢失（服务已重启），可重试"
+            return "后台任务已丢失（服务已重启）"
     beat = run.heartbeat_at or run.started_at or run.created_at
     if run.status == ReportStatus.running and now - beat > stale_after:
         minutes = int(stale_after.total_seconds() // 60) or 1
-        return f"超过 {minutes} 分钟没有进展，视为中断，可重试"
+        return f"超过 {minutes} 分钟没有进展，视为中断"
     return None
 
 
 def sweep_stale(now: dt.datetime | None = None) -> list[int]:
-    """Fail the runs (and submissions) that can no longer finish; their ids."""
+    """Give up on the attempts (and fail the submissions) that can no longer finish: the ids
+    of the runs given up on, whether retried (retry.give_up) or failed."""
     now = now or utcnow()
     stale_after = dt.timedelta(seconds=int(current_app.config.get("REPORT_STALE_SECONDS", 900)))
     failed = []
     runs = db.session.scalars(sa.select(ReportRun).where(ReportRun.status.in_(ACTIVE))).all()
-    for run in runs:
-        reason = _why_stale(run, now, stale_after)
-        if reason is None:
-            continue
-        stmt = (sa.update(ReportRun)
-                .where(ReportRun.id == run.id, ReportRun.attempts == run.attempts,
-                       ReportRun.status.in_(ACTIVE))
-                .values(status=ReportStatus.failed, error=reason, finished_at=now, worker=None,
-                        updated_at=now))
-        if db.session.execute(stmt).rowcount:
-            failed.append(run.id)
-            cleanup_files(run.id, run.attempts)
+    stale = [(run.id, run.attempts, reason) for run in runs
+             if (reason := _why_stale(run, now, stale_after)) is not None]
+    if stale:  # give_up writes in transactions of its own (SQLite: one writer at a time)
+        db.session.commit()
+    for run_id, attempt, reason in stale:
+        if give_up(run_id, attempt, reason, now):
+            failed.append(run_id)
     sending = db.session.scalars(sa.select(ReportRun).where(
         ReportRun.submission_status == SubmissionStatus.sending)).all()
     for run in sending:

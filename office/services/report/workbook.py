@@ -36,6 +36,9 @@ class HeaderMeta:
     filled_by: str = ""            # 填报人
     reviewer: str = ""             # 审核人
     run_id: int | None = None
+    # The workbook's created stamp (docProps): a run's requested time, so that every attempt
+    # of a run writes the same bytes; None: now.
+    created: dt.datetime | None = None
 
 
 class _InMemorySheet(Worksheet):
@@ -156,7 +159,8 @@ class ReportWriter(SummaryMixin):
         self.wb.set_properties({
             "title": f"{fig.county_name}住宅小区管理工作统计报表", "subject": fig.campaign_name,
             "author": m.filled_by, "company": m.unit,
-            "comments": f"统计截止日期 {fig.as_of.isoformat()}"})
+            "comments": f"统计截止日期 {fig.as_of.isoformat()}",
+            **({"created": m.created} if m.created else {})})
         self.wb.set_custom_property("统计截止日期", fig.as_of.isoformat())
         if m.run_id is not None:
             self.wb.set_custom_property("报表编号", m.run_id)
