@@ -1,6 +1,8 @@
 """Application factory: Flask, SQLAlchemy, Flask-AppBuilder, migrations, views and CLI."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask_appbuilder import AppBuilder, IndexView, expose
 from flask_appbuilder.api import BaseApi
@@ -34,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     from office.security import ensure_roles, password_validator
 
     app = Flask(__name__, instance_path=str(Config.INSTANCE_DIR))
+    # The embedded database lives here: a new OFFICE_INSTANCE_DIR (a restore drill, a second
+    # county on one laptop) must not fail with "unable to open database file".
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_object(Config)
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_validator
     app.config.update(config or {})

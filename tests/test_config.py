@@ -40,3 +40,21 @@ def test_create_app_reads_a_libpq_url():
 
         assert db.engine.dialect.driver == ("psycopg" if IS_POSTGRES else "pysqlite")
         assert db.session.scalar(sa.text("SELECT 1")) == 1
+
+
+def test_a_new_instance_dir_is_created(tmp_path):
+    """`db upgrade` into an OFFICE_INSTANCE_DIR that does not exist yet (a restore drill, a
+    second county on one laptop), with SECRET_KEY set so nothing else creates the folder."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    instance = tmp_path / "new" / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OFFICE_")}
+    env.update({"OFFICE_INSTANCE_DIR": str(instance), "SECRET_KEY": "x" * 32})
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "run", "db", "upgrade"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (instance / "office.db").stat().st_size > 0
