@@ -26,7 +26,7 @@ from office.kit.loading import joined
 from office.models import Campaign, Indicator, Step, Target, Task, TaskUpdate
 from office.roles import ADD
 from office.scope import ScopedInterface
-from office.services import tasks as service
+from office.services import progress, tasks as service
 
 # A task's label names its owner (township or department): load them with every task dropdown.
 _TASK_CHOICES = {"task": [joined("township", "department")]}
@@ -116,8 +116,8 @@ class TaskView(OfficeModelView):
     # The owner (township clerk, department liaison) reports status and progress; the title,
     # deadline and addressee are the bureau's - on the form, the grid and the API alike
     # (office/kit/base.py, ScopedMixin).
-    owner_edit_columns = list(service.OWNER_EDITABLE)
-    owner_edit_check = staticmethod(service.check_owner_edit)
+    owner_edit_columns = list(progress.OWNER_EDITABLE)
+    owner_edit_check = staticmethod(progress.check_owner_edit)
 
 
 class StepView(OfficeModelView):
