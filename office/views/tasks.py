@@ -85,6 +85,7 @@ class TaskUpdateView(OfficeModelView):
     list_columns = ["task", "noted_on", "progress", "note", "author"]
     add_columns = ["task", "noted_on", "progress", "note"]
     edit_columns = add_columns
+    show_columns = ["task", "noted_on", "progress", "note", "author", "evidence"]
     search_columns = ["task", "noted_on", "author", "note"]
     base_order = ("noted_on", "desc")
     base_filters = [joined("task.township", "task.department")]
@@ -100,6 +101,9 @@ class TaskView(OfficeModelView):
     add_columns = ["campaign", "step_no", "title", "township", "department", "indicator",
                    "due_on", "status", "progress", "done_on"]
     edit_columns = add_columns
+    # not the derived collections (到期提醒, 站内提醒): the reminders are the job's bookkeeping
+    show_columns = ["campaign", "step", "step_no", "title", "township", "department",
+                    "indicator", "due_on", "status", "progress", "done_on", "evidence"]
     search_columns = ["campaign", "title", "township", "department", "status", "indicator",
                       "due_on", "done_on"]
     description_columns = {
