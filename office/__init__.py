@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from office.kit import errors, inputs
 from office.kit.audit import log as audit
 from office.models import db
-from office.services import directory
+from office.services import directory, progress
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -54,6 +54,9 @@ def create_app(config: dict | None = None) -> Flask:
     # Every change of a complaint channel raises the directory version, whatever the path
     # (form, grid, import, API, jobs, CLI): one session hook, idempotent like audit's.
     directory.install(db.session)
+    # A new progress update moves its task (进行中, its percentage; a done task stays done),
+    # whatever the path: the same kind of hook (office/services/progress.py).
+    progress.install(db.session)
     migrate.init_app(app, db, directory=str(Config.BASE_DIR / "migrations"))
     # Before AppBuilder: FAB registers none, and without it GET /<view>/delete/<id> deletes.
     csrf.init_app(app)

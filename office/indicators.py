@@ -61,8 +61,9 @@ from office.models import (
 )
 
 __all__ = [
-    "Rate", "IndicatorDef", "INDICATORS", "township_rates", "county_rates", "compounds_behind",
-    "active_body", "targets_for", "target_on", "status_against_target",
+    "Rate", "IndicatorDef", "INDICATORS", "BY_DEPARTMENT", "township_rates", "county_rates",
+    "department_rates", "compounds_behind", "active_body", "targets_for", "target_on",
+    "status_against_target",
 ]
 
 Predicate = sa.ColumnElement[bool]
@@ -276,14 +277,26 @@ def _township_reported(d, c):
     return _contact_reported_subquery(ContactPoint.township_id, d)
 
 
-def _departments_rate(as_of: dt.date, campaign: Campaign) -> Rate:
-    """The departments' part of contact_reported (they belong to no township)."""
-    num, den = db.session.execute(
-        sa.select(sa.func.count(sa.case((Department.id.in_(
-                      _contact_reported_subquery(ContactPoint.department_id, as_of)), 1))),
-                  sa.func.count())
-        .where(Department.county_id == campaign.county_id)).one()
-    return Rate(num, den)
+# The indicators a department has a part of its own; for the others a department's figure is
+# the county's (the bureau's indicators are county-wide).
+BY_DEPARTMENT = ("contact_reported",)
+
+
+def department_rates(as_of: dt.date, campaign: Campaign,
+                     keys: Iterable[str] | None = None) -> dict[str, dict[int, Rate]]:
+    """key -> {department_id: Rate} for the indicators of BY_DEPARTMENT: contact_reported counts
+    the department itself (1/1 once its complaint phone is reported, else 0/1). One GROUP BY."""
+    result: dict[str, dict[int, Rate]] = {k: {} for k in (BY_DEPARTMENT if keys is None else keys)}
+    if set(result) - set(BY_DEPARTMENT):
+        raise ValueError(f"不是按部门统计的指标：{'、'.join(set(result) - set(BY_DEPARTMENT))}")
+    if "contact_reported" in result:
+        met = _contact_reported_subquery(ContactPoint.department_id, as_of).subquery()
+        rows = db.session.execute(
+            sa.select(Department.id, sa.func.count(met.c.department_id), sa.func.count())
+            .select_from(sa.outerjoin(Department, met, met.c.department_id == Department.id))
+            .where(Department.county_id == campaign.county_id).group_by(Department.id))
+        result["contact_reported"] = {dept: Rate(num, den) for dept, num, den in rows}
+    return result
 
 
 def _def(key: str, unit: str, numerator: Numerator, denominator: Builder | None = None):
@@ -340,12 +353,13 @@ def township_rates(as_of: dt.date, campaign: Campaign,
 
 def county_rates(as_of: dt.date, campaign: Campaign,
                  keys: Iterable[str] | None = None) -> dict[str, Rate]:
-    """key -> Rate for the whole county: the sum of the township figures, plus the departments
-    for contact_reported."""
+    """key -> Rate for the whole county: the sum of the township figures, plus the departments'
+    (department_rates) for contact_reported."""
     rates = township_rates(as_of, campaign, keys)
     result = {key: sum(by_township.values(), Rate(0, 0)) for key, by_township in rates.items()}
-    if "contact_reported" in result:
-        result["contact_reported"] += _departments_rate(as_of, campaign)
+    for key, by_department in department_rates(as_of, campaign,
+                                               [k for k in BY_DEPARTMENT if k in result]).items():
+        result[key] += sum(by_department.values(), Rate(0, 0))
     return result
 
 

@@ -103,6 +103,29 @@ ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
     },
 }
 
+# What a screen calls each role: the Chinese name, then the code a README and a command use.
+ROLE_LABELS = {
+    "Admin": "系统管理员",
+    "BureauClerk": "县住建局物业办工作人员",
+    "TownshipClerk": "乡镇（街道、场）工作人员",
+    "DepartmentLiaison": "部门联络员",
+    "PriceReviewer": "收费核定人员（市场监管、发改）",
+    "Supervisor": "督查人员（局领导、市检查组）",
+}
+assert set(ROLE_LABELS) == {"Admin", *ROLE_GRANTS}, "every role needs a label"
+
+
+def role_label(name: str) -> str:
+    """乡镇（街道、场）工作人员（TownshipClerk）; a role not defined here by its name alone."""
+    label = ROLE_LABELS.get(name)
+    return f"{label}（{name}）" if label else name
+
+
+def role_labels(roles) -> str:
+    """A user's roles as a screen shows them, 、-separated (FAB printed "[TownshipClerk]")."""
+    return "、".join(role_label(getattr(r, "name", str(r))) for r in roles or [])
+
+
 # Roles whose users see the whole county; the others are bounded by township/department.
 COUNTY_WIDE_ROLES = frozenset({"Admin", "BureauClerk", "PriceReviewer", "Supervisor"})
 

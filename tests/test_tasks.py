@@ -31,7 +31,7 @@ from office.models import (
     TownshipKind,
     db,
 )
-from office.services import deadlines, evidence, tasks as service
+from office.services import deadlines, evidence, progress, tasks as service
 from tests.conftest import PASSWORD, count
 from tests.factories import put_versioned
 
@@ -565,11 +565,11 @@ def test_indicator_task_shows_the_live_figure_and_takes_no_typed_number(county, 
     db.session.commit()
     assert "业委会组建率：50.0%（1/2）" in _body(town.get(f"/taskprogress/{task.id}"))
 
-    # a department's indicator task reads the county figure
+    # a department's indicator task reads its own part (tests/test_progress.py)
     dept_task = _task(county, "报送投诉电话", D(2020, 8, 31), department=county.a.department,
                       indicator=Indicator.contact_reported, step_no=3)
-    figure = service.live_figures([dept_task], TODAY)[dept_task.id]
-    assert figure.where == "全县" and figure.key == "contact_reported"
+    figure = progress.live_figures([dept_task], TODAY)[dept_task.id]
+    assert figure.where == "县公安局" and figure.key == "contact_reported"
 
 
 # ------------------------------------------------------------------ the owner's edits of a task

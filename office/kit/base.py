@@ -191,6 +191,18 @@ class ScopedMixin:
         refuse_orphans(item)  # HasDependants: counted by kind, said in Chinese
 
 
+def _joined(rows) -> str:
+    return "、".join(str(row) for row in rows or [])
+
+
+def _collections(view) -> dict:
+    """A to-many column is shown as its rows' names, 、-separated: FAB printed the Python list
+    (``[<office.models.campaign.TaskEvidence object at 0x…>]``)."""
+    dm = view.datamodel
+    return {c: _joined for c in {*view.list_columns, *view.show_columns}
+            if dm.is_relation_one_to_many(c) or dm.is_relation_many_to_many(c)}
+
+
 class OfficeModelView(
     GridMixin, IoMixin, HistoryMixin, ModelValidationMixin, ScopedMixin, ModelView
 ):
@@ -206,6 +218,7 @@ class OfficeModelView(
     def __init__(self, **kwargs):
         declared = type(self).base_permissions
         super().__init__(**kwargs)
+        self.formatters_columns = {**_collections(self), **(self.formatters_columns or {})}
         if declared is not None:
             # FAB adds every action's permission to base_permissions, so a screen declared
             # read-only (the change log, the report archive) would gain a bulk delete.

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext
 
 from office.kit.base import OfficeModelRestApi, OfficeModelView
 from office.kit.dependants import ENTITY_NAMES
+from office.kit.labels import labels_for
 
 EXCLUDED = ("created_at", "updated_at")  # `version` is shown: a PUT must name it
 
@@ -21,6 +22,9 @@ def api_for(view: type[OfficeModelView]) -> type[OfficeModelRestApi]:
     model = view.datamodel.obj
     name = view.class_permission_name or model.__name__
     columns = [c.key for c in model.__table__.columns if c.key not in EXCLUDED]
+    labels = {**labels_for(model, [*columns, *(view.add_columns or []),
+                                   *(view.edit_columns or [])]),
+              **(vars(view).get("label_columns") or {})}
     attrs = {
         "resource_name": _snake(name),
         "datamodel": type(view.datamodel)(model),
@@ -32,6 +36,10 @@ def api_for(view: type[OfficeModelView]) -> type[OfficeModelRestApi]:
         "search_columns": list(view.search_columns or []),
         "order_columns": columns,
         "base_order": view.base_order,
+        # _info describes every column: the screen's help text, else its label (FAB asks
+        # gettext("") for a column without one - the catalogue's header, "Project-Id-Version…")
+        "label_columns": labels,
+        "description_columns": {**labels, **(view.description_columns or {})},
         "base_permissions": view.base_permissions,
         # what a township/department may change on its own row holds for the API too
         "owner_edit_columns": view.owner_edit_columns,

@@ -30,8 +30,8 @@ class ChangeLog(db.Model):
     __table_args__ = (sa.Index("ix_change_log_row", "entity", "row_id"),)
     __scope__ = ScopeRule()
     __labels__ = {  # the columns' Chinese names: screens, sheets, messages
-        "source": "来源", "at": "时间", "username": "用户", "entity": "对象", "row_id": "记录编号",
-        "action": "操作", "field": "字段", "old": "原值", "new": "新值",
+        "source": "来源", "at": "时间", "user_id": "用户编号", "username": "用户", "entity": "对象",
+        "row_id": "记录编号", "action": "操作", "field": "字段", "old": "原值", "new": "新值",
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)

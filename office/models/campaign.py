@@ -181,7 +181,8 @@ class Task(VersionedMixin, db.Model):
     __labels__ = {  # the columns' Chinese names: screens, sheets, messages
         "township": "乡镇（街道、场）", "department": "部门", "owner": "所属单位", "status": "状态",
         "campaign": "工作方案", "indicator": "考核指标", "due_on": "完成时限", "step_no": "步骤",
-        "title": "任务", "progress": "进度(%)", "done_on": "完成日期",
+        "title": "任务", "progress": "进度(%)", "done_on": "完成日期", "step": "实施步骤",
+        "evidence": "佐证材料", "reminders": "到期提醒", "notifications": "站内提醒",
     }
     __messages__ = {  # what a clerk is told when a constraint refuses a row
         "ck_task_one_owner": "乡镇（街道、场）与部门须填写且只填写其中一个",
@@ -219,7 +220,7 @@ class TaskUpdate(VersionedMixin, db.Model):
     __scope__ = ScopeRule(township="task.township_id", department="task.department_id")
     __labels__ = {  # the columns' Chinese names: screens, sheets, messages
         "note": "备注", "progress": "进度(%)", "task": "任务", "noted_on": "日期",
-        "evidence_path": "佐证材料", "author": "填报人",
+        "evidence_path": "佐证材料", "author": "填报人", "evidence": "佐证材料文件",
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -240,7 +241,9 @@ class TaskEvidence(AuditedMixin, db.Model):
     __tablename__ = "task_evidence"
     __scope__ = ScopeRule(township="task.township_id", department="task.department_id")
     __labels__ = {  # the columns' Chinese names: screens, sheets, messages
-        "task": "任务", "sha256": "SHA-256",
+        "task": "任务", "sha256": "SHA-256", "update": "进展记录", "filename": "文件名",
+        "stored_name": "存储名", "content_type": "文件类型", "size": "大小(字节)",
+        "uploaded_by": "上传人",
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,4 @@
-"""Tasks of the plan: steps into tasks, a campaign copied to a new year, progress updates.
+"""Tasks of the plan: steps into tasks, a campaign copied to a new year.
 
 Steps (``Step``, office/models/campaign.py) are the lines of the plan's 四 (实施步骤), each with
 its deadline and whom it goes to: every township (乡镇、街道、场), every department, and/or the
@@ -20,22 +20,17 @@ Tasks are NOT copied: the new year's tasks are generated from its steps, by the 
 has reviewed the copied steps ("生成全部任务"), or at once when asked (``generate=True``), so
 that nothing of last year's progress, status or evidence leaks into the new year.
 
-Progress (``record_progress``): the owner (or the bureau) writes a note, optionally a percentage
-and evidence files, and may mark the task done. A task mapped to an indicator has no typed
-percentage: its progress is the indicator's live figure (``live_figures``, read from
-office.indicators, the one place a rate is defined); the update keeps the figure of the day as
-a record of what the owner saw.
+A task's progress (its indicator's figure, progress updates, the owner's edits) is in
+office/services/progress.py.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from office.indicators import INDICATORS, Rate, county_rates, township_rates
 from office.models import (
     Campaign,
     Department,
@@ -43,14 +38,10 @@ from office.models import (
     Step,
     Target,
     Task,
-    TaskEvidence,
     TaskStatus,
-    TaskUpdate,
     Township,
     db,
 )
-from office.services import evidence
-from office.services.deadlines import today
 
 
 class TaskError(ValueError):
@@ -351,152 +342,3 @@ def copy_campaign(source: Campaign, year: int, name: str | None = None,
         raise TaskError("复制失败：新工作方案与已有记录冲突（同一年度或同名步骤）") from exc
     generated = generate_campaign(copy) if generate and plan_counts(copy)["steps"] else None
     return Copied(copy, generated)
-
-
-# ------------------------------------------------------------------ indicator figures
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A task's progress read from its indicator (never typed)."""
-
-    key: str
-    label: str
-    where: str               # the township's name, or 全县 for a department's task
-    rate: Rate | None        # None: nothing to count there (no compounds, say)
-    as_of: dt.date
-
-    @property
-    def percent(self) -> float | None:
-        return None if self.rate is None else self.rate.percent
-
-    @property
-    def text(self) -> str:
-        if self.rate is None or self.rate.percent is None:
-            return "无统计对象"
-        return f"{self.rate.percent:.1f}%（{self.rate.numerator}/{self.rate.denominator}）"
-
-
-def live_figures(tasks, as_of: dt.date | None = None) -> dict[int, Figure]:
-    """task id -> its indicator's figure as of the date, for the tasks that map to one.
-
-    A township's task reads the township's figure; a department's task reads the county's
-    (the bureau's indicators are county-wide; for contact_reported that is every department
-    and township together - office.indicators has no per-department figure). At most one
-    township_rates / county_rates call per campaign."""
-    as_of = as_of or today()
-    by_campaign: dict[int, list[Task]] = defaultdict(list)
-    for task in tasks:
-        if task.indicator is not None:
-            by_campaign[task.campaign_id].append(task)
-    result = {}
-    for campaign_id, group in by_campaign.items():
-        campaign = db.session.get(Campaign, campaign_id)
-        town_keys = sorted({t.indicator.name for t in group if t.township_id})
-        dept_keys = sorted({t.indicator.name for t in group if t.department_id})
-        towns = township_rates(as_of, campaign, town_keys) if town_keys else {}
-        county = county_rates(as_of, campaign, dept_keys) if dept_keys else {}
-        for task in group:
-            key = task.indicator.name
-            if task.township_id:
-                rate, where = towns[key].get(task.township_id), task.township.name
-            else:
-                rate, where = county[key], "全县"
-            if rate is not None and rate.denominator == 0:
-                rate = None
-            result[task.id] = Figure(key, INDICATORS[key].label, where, rate, as_of)
-    return result
-
-
-def progress_of(task: Task, figures: dict[int, Figure]) -> int:
-    """The percentage shown for a task: the indicator's figure when it has one."""
-    figure = figures.get(task.id)
-    if figure is not None:
-        return 0 if figure.percent is None else int(figure.percent)
-    return task.progress
-
-
-# ------------------------------------------------------------------ progress updates
-
-
-def _author(user) -> str | None:
-    if user is None:
-        return None
-    name = " ".join(p for p in (getattr(user, "first_name", ""), getattr(user, "last_name", ""))
-                    if p).strip()
-    return (name or user.username)[:64]
-
-
-def record_progress(task: Task, user, note: str, progress: int | None = None,
-                    done: bool = False, files=()) -> TaskUpdate:
-    """One progress update with its evidence files; the task's status follows it.
-
-    The caller has checked that the user may write the task (row scope). Nothing is saved
-    when anything is wrong (files are checked before any is written)."""
-    note = (note or "").strip()
-    if not note:
-        raise TaskError("请填写进展情况说明")
-    if task.indicator is not None:
-        if progress is not None:
-            raise TaskError("该任务的进度取自考核指标「"
-                            f"{task.indicator.value}」的实时统计，不能手工填写")
-    elif done:
-        progress = 100
-    elif progress is None:
-        raise TaskError("请填写完成进度（0–100）")
-    elif not 0 <= progress <= 100:
-        raise TaskError("完成进度须在0到100之间")
-    checked = evidence.check(files)
-
-    day = today()
-    if task.indicator is not None:
-        figure = live_figures([task], day).get(task.id)
-        progress = 0 if figure is None or figure.percent is None else int(figure.percent)
-    update = TaskUpdate(task=task, noted_on=day, progress=progress, note=note,
-                        author=_author(user))
-    db.session.add(update)
-    if task.indicator is None:
-        task.progress = progress
-    if done:
-        if task.status != TaskStatus.done:
-            task.status, task.done_on = TaskStatus.done, day
-    elif task.status == TaskStatus.done:
-        task.status, task.done_on = TaskStatus.doing, None   # reopened by a new update
-    elif task.status == TaskStatus.todo:
-        task.status = TaskStatus.doing
-
-    stored = []
-    try:
-        for item in checked:
-            name = evidence.write(item)
-            stored.append(name)
-            update_files = TaskEvidence(task=task, update=update, filename=item.filename,
-                                        stored_name=name, content_type=item.content_type,
-                                        size=item.size, sha256=item.sha256,
-                                        uploaded_by=getattr(user, "username", None))
-            db.session.add(update_files)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        evidence.discard(stored)
-        raise
-    return update
-
-
-# ------------------------------------------------------------------ owners' edits of a task
-
-# What a township or department may change on its own task (TaskView.owner_edit_columns: the
-# form, the grid and the API hold to it); title, deadline and addressee are the bureau's.
-OWNER_EDITABLE = ("status", "progress", "done_on")
-
-
-def check_owner_edit(task: Task) -> None:
-    """A township's or department's change of its own task, after the column rule: no typed
-    progress when the task maps to an indicator, and "done" gets today's date when none is
-    given."""
-    hist = sa.inspect(task).attrs.progress.history
-    if task.indicator is not None and hist.has_changes() and hist.deleted != hist.added:
-        raise TaskError(f"该任务的进度取自考核指标「{task.indicator.value}」的实时统计，"
-                        "不能手工填写")
-    if task.status == TaskStatus.done and task.done_on is None:
-        task.done_on = today()

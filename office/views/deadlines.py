@@ -21,10 +21,11 @@ from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from office.models import Task, TaskEvidence, TaskUpdate, db
+from office.models import Task, TaskEvidence, TaskStatus, TaskUpdate, db
 from office.roles import ADD, EDIT, MY_TASKS, NOTIFICATIONS, READ, TASK_BOARD
 from office.scope import current_scope, in_scope, scope_clause
-from office.services import deadlines, evidence, notifications, tasks as service
+from office.services import deadlines, evidence, notifications, progress
+from office.services.tasks import TaskError
 
 
 def _int_arg(name: str) -> int | None:
@@ -49,6 +50,14 @@ def _task_or_404(task_id: int) -> Task:
     if task is None:
         abort(404)
     return task
+
+
+def _status_note(was: TaskStatus, now: TaskStatus) -> str:
+    if was != now and now == TaskStatus.done:
+        return "，任务已标记为完成"
+    if was == TaskStatus.done and now != TaskStatus.done:
+        return "，任务已重新打开"
+    return ""
 
 
 class _DeadlineView(BaseView):
@@ -76,7 +85,7 @@ class MyTasksView(_DeadlineView):
         day = deadlines.today()
         groups = deadlines.my_tasks(current_scope(), day)
         rows = [task for group in groups or [] for task, _ in group.rows]
-        figures = service.live_figures(rows, day) if rows else {}
+        figures = progress.live_figures(rows, day) if rows else {}
         return self.render_template(
             "tasks/my_tasks.html", groups=groups, figures=figures, today=day,
             owner=current_user.township or current_user.department,
@@ -126,13 +135,13 @@ class TaskProgressView(_DeadlineView):
             sa.select(TaskUpdate).where(TaskUpdate.task_id == task.id)
             .options(selectinload(TaskUpdate.evidence))
             .order_by(TaskUpdate.noted_on.desc(), TaskUpdate.id.desc())).all()
-        figure = service.live_figures([task], day).get(task.id)
+        figure = progress.live_figures([task], day).get(task.id)
         may_write = self.may(ADD) and in_scope(task, write=True)
         page = self.render_template(
             "tasks/progress.html", task=task, deadline=deadlines.deadline_of(task, day),
             figure=figure, updates=updates, may_write=may_write, today=day,
             form=form or {"note": "", "progress": "" if task.indicator else task.progress,
-                          "done": False},
+                          "done": task.status == TaskStatus.done, "reopen": False},
             limits=evidence.limits_text(), accept=evidence.ACCEPT,
             may_board=self.may("read", TASK_BOARD), title=f"任务进展：{task.title}")
         return page, status
@@ -150,17 +159,18 @@ class TaskProgressView(_DeadlineView):
             abort(404)
         raw = request.form.get("progress", "").strip()
         form = {"note": request.form.get("note", ""), "progress": raw,
-                "done": bool(request.form.get("done"))}
+                "done": bool(request.form.get("done")), "reopen": bool(request.form.get("reopen"))}
+        was = task.status
         try:
             if raw and not raw.isdigit():
-                raise service.TaskError("完成进度须为0到100之间的整数")
-            service.record_progress(task, current_user, form["note"],
-                                    int(raw) if raw else None, form["done"],
-                                    request.files.getlist("files"))
-        except (service.TaskError, evidence.EvidenceError) as exc:
+                raise TaskError("完成进度须为0到100之间的整数")
+            progress.record_progress(task, current_user, form["note"],
+                                     int(raw) if raw else None, form["done"],
+                                     request.files.getlist("files"), reopen=form["reopen"])
+        except (TaskError, evidence.EvidenceError) as exc:
             flash(str(exc), "danger")
             return self._page(_task_or_404(task_id), form, 400)
-        flash("进展已保存" + ("，任务已标记为完成" if form["done"] else ""), "success")
+        flash("进展已保存" + _status_note(was, task.status), "success")
         return redirect(url_for(f"{type(self).__name__}.progress_form", task_id=task_id))
 
     @expose("/evidence/<int:evidence_id>")

@@ -26,7 +26,7 @@ from office.kit.loading import joined
 from office.models import Campaign, Indicator, Step, Target, Task, TaskUpdate
 from office.roles import ADD
 from office.scope import ScopedInterface
-from office.services import tasks as service
+from office.services import progress, tasks as service
 
 # A task's label names its owner (township or department): load them with every task dropdown.
 _TASK_CHOICES = {"task": [joined("township", "department")]}
@@ -85,6 +85,7 @@ class TaskUpdateView(OfficeModelView):
     list_columns = ["task", "noted_on", "progress", "note", "author"]
     add_columns = ["task", "noted_on", "progress", "note"]
     edit_columns = add_columns
+    show_columns = ["task", "noted_on", "progress", "note", "author", "evidence"]
     search_columns = ["task", "noted_on", "author", "note"]
     base_order = ("noted_on", "desc")
     base_filters = [joined("task.township", "task.department")]
@@ -100,6 +101,9 @@ class TaskView(OfficeModelView):
     add_columns = ["campaign", "step_no", "title", "township", "department", "indicator",
                    "due_on", "status", "progress", "done_on"]
     edit_columns = add_columns
+    # not the derived collections (到期提醒, 站内提醒): the reminders are the job's bookkeeping
+    show_columns = ["campaign", "step", "step_no", "title", "township", "department",
+                    "indicator", "due_on", "status", "progress", "done_on", "evidence"]
     search_columns = ["campaign", "title", "township", "department", "status", "indicator",
                       "due_on", "done_on"]
     description_columns = {
@@ -116,8 +120,8 @@ class TaskView(OfficeModelView):
     # The owner (township clerk, department liaison) reports status and progress; the title,
     # deadline and addressee are the bureau's - on the form, the grid and the API alike
     # (office/kit/base.py, ScopedMixin).
-    owner_edit_columns = list(service.OWNER_EDITABLE)
-    owner_edit_check = staticmethod(service.check_owner_edit)
+    owner_edit_columns = list(progress.OWNER_EDITABLE)
+    owner_edit_check = staticmethod(progress.check_owner_edit)
 
 
 class StepView(OfficeModelView):

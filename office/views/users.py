@@ -14,7 +14,9 @@ from flask_appbuilder.security.views import (
 )
 from flask_login import current_user, logout_user
 
+from office.kit.labels import to_minute
 from office.models import OfficeUser, db
+from office.roles import role_label, role_labels
 from office.security import OfficeSecurityManager, end_sessions
 
 _SCOPE_COLUMNS = ["township", "department"]
@@ -59,12 +61,24 @@ class OfficeUserDBModelView(_Guarded, UserDBModelView):
         "department": "所属部门",
         "locked_until": "锁定至",
     }
+    # A role by its Chinese name and code (office/roles.py), never FAB's "[TownshipClerk]".
+    formatters_columns = {"roles": role_labels, "last_login": to_minute,
+                          "locked_until": to_minute}
+    # FAB's show page and 个人信息 (userinfo) use fieldsets: the user's township/department too.
+    show_fieldsets = [
+        ("用户信息", {"fields": ["username", "active", "roles", *_SCOPE_COLUMNS]}),
+        ("个人信息", {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+        ("登录情况", {"fields": ["login_count", "fail_login_count", "locked_until",
+                             "last_login"], "expanded": True}),
+    ]
+    user_show_fieldsets = show_fieldsets[:2]
 
 
 # FAB leaves a few search/list columns of its security screens without a label ("Groups",
 # "Name", "Role" stay English in every locale).
 class OfficeRoleModelView(_Guarded, RoleModelView):
     label_columns = {**RoleModelView.label_columns, "groups": "用户组"}
+    formatters_columns = {"name": role_label}
 
 
 class OfficeGroupModelView(_Guarded, UserGroupModelView):

@@ -6,6 +6,8 @@
    artifacts/county_board.png, artifacts/my_tasks.png.
 2. The owner records progress with an evidence file and downloads it again.
 3. The bureau loads the plan's steps and generates the tasks with the show page's actions.
+4. A done task stays done when a note and a file are added; reopening is its own, confirmed
+   choice.
 """
 from __future__ import annotations
 
@@ -135,4 +137,64 @@ def test_bureau_generates_the_plans_tasks_from_the_campaign_page(county, page_as
     generated = db.session.scalar(sa.select(sa.func.count()).select_from(Task)
                                   .where(Task.step_id.is_not(None)))
     assert steps == 10 and generated > 0
+    assert not page.js_errors
+
+
+def test_a_done_task_stays_done_and_is_reopened_only_on_purpose(
+        app, county, page_as, artifacts, monkeypatch, tmp_path):
+    """Issue 11, point 2: the box shows the task done; a note with a file keeps it done with
+    its date; reopening is its own checkbox, confirmed. Screenshots:
+    artifacts/progress_done.png, artifacts/progress_reopen.png."""
+    monkeypatch.setitem(app.config, "TODAY", TODAY)
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", tmp_path / "uploads")
+    task = county.a.task
+    task.status, task.done_on, task.progress = TaskStatus.done, dt.date(2020, 7, 30), 100
+    db.session.commit()
+    photo = tmp_path / "整改照片.pdf"
+    photo.write_bytes(PDF)
+
+    page = page_as("town_a")
+    page.goto(page.base + f"/taskprogress/{task.id}")
+    assert page.is_checked("#progress-done")
+    assert not page.is_checked("#progress-reopen")
+    page.fill("#progress-note", "补充整改前后对比照片")
+    page.set_input_files("#progress-files", str(photo))
+    page.screenshot(path=str(artifacts / "progress_done.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("#progress-save")
+    assert "进展已保存" in page.inner_text("body")
+    status = page.inner_text("#task-status")
+    assert "已完成" in status and "2020-07-30" in status and "逾期" not in status
+    assert page.is_checked("#progress-done")
+    db.session.expire_all()
+    row = db.session.get(Task, task.id)
+    assert (row.status, row.done_on, row.progress) == (TaskStatus.done, dt.date(2020, 7, 30), 100)
+
+    # reopening asks first: "cancel" leaves the task as it is
+    messages = []
+
+    def answer(accept):
+        def handler(dialog):
+            messages.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        return handler
+
+    page.once("dialog", answer(False))
+    page.click("#progress-reopen")
+    assert not page.is_checked("#progress-reopen") and page.is_checked("#progress-done")
+    page.once("dialog", answer(True))
+    page.click("#progress-reopen")
+    assert page.is_checked("#progress-reopen") and not page.is_checked("#progress-done")
+    assert len(messages) == 2 and "重新打开" in messages[0]
+    page.fill("#progress-percent", "80")
+    page.fill("#progress-note", "市检查组指出台账不全，重新整改")
+    page.screenshot(path=str(artifacts / "progress_reopen.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("#progress-save")
+    assert "任务已重新打开" in page.inner_text("body")
+    assert "进行中" in page.inner_text("#task-status")
+    assert "【重新打开任务】市检查组指出台账不全" in page.inner_text("#progress-history")
+    db.session.expire_all()
+    row = db.session.get(Task, task.id)
+    assert (row.status, row.done_on, row.progress) == (TaskStatus.doing, None, 80)
     assert not page.js_errors
