@@ -3,7 +3,7 @@
 1. A clerk types 城关 in the 乡镇（街道、场） filter of the compound list: the choices are asked
    for as typed, one is picked, 查询 filters the list, the 查询 panel stays open showing the
    filter, and 导出 Excel with it holds the filtered rows only
-   (screenshot: artifacts/filters_compound_list.png).
+   (screenshots: artifacts/filters_typed.png, artifacts/filters_compound_list.png).
 2. Every list page whose search form has a relation filter: adding it and opening it loads
    choices from the server.
 """
@@ -43,6 +43,7 @@ def test_filter_by_township_lists_and_exports_the_filtered_rows(page_as, county,
     option = page.locator(".select2-results__option", has_text="城关街道")
     option.wait_for()
     assert page.locator(".select2-results__option").all_inner_texts() == ["城关街道"]
+    page.screenshot(path=str(artifacts / "filters_typed.png"))
     option.click()
     with page.expect_navigation():
         page.click("#filter_form button[type=submit]")
