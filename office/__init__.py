@@ -79,6 +79,9 @@ def create_app(config: dict | None = None) -> Flask:
         inputs.install(app)
         ensure_roles()
 
+    # Browsers ask for /favicon.ico on pages that name no icon (JSON, files); the layout names
+    # the same file (office/templates/office/base.html).
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))
     from office.cli import office_cli
 
     app.cli.add_command(office_cli)

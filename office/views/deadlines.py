@@ -15,12 +15,13 @@ Permission names: office/roles.py (ROLE_GRANTS); the endpoints' verbs: _Deadline
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from office.kit.downloads import send_download
 from office.models import Task, TaskEvidence, TaskStatus, TaskUpdate, db
 from office.roles import ADD, EDIT, MY_TASKS, NOTIFICATIONS, READ, TASK_BOARD
 from office.scope import current_scope, in_scope, scope_clause
@@ -189,11 +190,8 @@ class TaskProgressView(_DeadlineView):
             abort(404)
         if not path.is_file():
             abort(404)
-        response = send_file(path, mimetype=item.content_type, as_attachment=True,
-                             download_name=item.filename, max_age=0)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return send_download(path, item.filename, mimetype=item.content_type, private=True,
+                             fallback=f"task{item.task_id}_evidence{item.id}")
 
 
 class NotificationsView(_DeadlineView):

@@ -22,7 +22,6 @@ from flask import (
     jsonify,
     redirect,
     request,
-    send_file,
     url_for,
 )
 from flask_appbuilder.baseviews import expose
@@ -30,6 +29,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 
 from office.kit.base import OfficeModelView
+from office.kit.downloads import send_download
 from office.kit.labels import to_minute
 from office.models import Campaign, ReportRun, ReportStatus, SubmissionStatus, db
 from office.roles import ADD, READ, REPORTS
@@ -193,8 +193,8 @@ class ReportRunView(OfficeModelView):
         except ReportError as exc:
             flash(str(exc), "danger")
             return self._back(run)
-        response = send_file(path, mimetype=XLSX, as_attachment=True, max_age=0,
-                             download_name=report_archive.download_name(run))
+        response = send_download(path, report_archive.download_name(run), mimetype=XLSX,
+                                 fallback=report_archive.download_fallback(run))
         response.headers["X-Report-SHA256"] = run.sha256
         return response
 

@@ -33,7 +33,7 @@ from markupsafe import Markup
 from wtforms.fields.core import UnboundField
 from wtforms.widgets import html_params
 
-from office.kit.columns import RELATION
+from office.kit.columns import RELATION, describe
 from office.kit.grid import query as grid_query, save as grid_save
 from office.kit.grid.columns import build_columns, row_json
 from office.kit.refs import label_of
@@ -169,16 +169,24 @@ class GridMixin:
     @expose("/grid/options/<field>")
     @has_access
     def grid_options(self, field):
+        """Choices of a relation: ``for=filter`` (the grid's header filter, the list page's
+        search form), the rows one may filter by - the read scope, as the list shows them;
+        otherwise (a cell's editor), exactly the rows the screen's form dropdown offers."""
+        for_filter = request.args.get("for") == "filter"
         col = self._grid_column(field)
+        if col is None and for_filter and field in (self.search_columns or []):
+            col = describe(self, field)  # a search-only relation filter
         if col is None or col.kind != RELATION:
             return jsonify(message="没有这个关联列"), 404
         related = col.target
-        # choices to write come from the write scope; choices to filter by, the read scope
-        for_filter = request.args.get("for") == "filter"
-        interface = ScopedInterface(related, db.session, write=not for_filter)
+        if for_filter:
+            interface = ScopedInterface(related, db.session)
+            rel_fields = self.search_form_query_rel_fields or {}
+        else:
+            interface = self.datamodel.get_related_interface(field)
+            rel_fields = self.edit_form_query_rel_fields or self.add_form_query_rel_fields or {}
         filters = None
-        rel_fields = self.edit_form_query_rel_fields or self.add_form_query_rel_fields or {}
-        if not for_filter and field in rel_fields:
+        if field in rel_fields:
             filters = interface.get_filters().add_filter_list(rel_fields[field])
         query = interface.apply_filters(db.session.query(related), filters)
         term = (request.args.get("q") or "").strip()

@@ -20,13 +20,14 @@ import datetime as dt
 import os
 import tempfile
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_login import current_user
 
 from office.kit.columns import export_columns, importable
+from office.kit.downloads import send_download
 from office.kit.io.commit import (
     ADD,
     UPSERT,
@@ -62,12 +63,14 @@ def view_title(view) -> str:
     return str(view.list_title)
 
 
-def send_and_remove(path: str, name: str):
-    """Stream a temporary file; it is unlinked at once (the open handle keeps it readable)."""
-    handle = open(path, "rb")  # noqa: SIM115 - closed by the response
-    os.unlink(path)
-    return send_file(handle, mimetype=XLSX, as_attachment=True, download_name=name,
-                     max_age=0)
+def send_and_remove(path: str, name: str, fallback: str):
+    """Stream a temporary workbook as a download; it is unlinked at once."""
+    return send_download(path, name, fallback=fallback, mimetype=XLSX, remove=True)
+
+
+def file_stem(view) -> str:
+    """The screen's English name for the ASCII file name (compound, service_contract)."""
+    return view.datamodel.obj.__tablename__
 
 
 def _without_loaders(filters):
@@ -102,7 +105,8 @@ class IoMixin:
         path, _count = export_to_file(self.datamodel, export_columns(self), title, filters,
                                       column, direction)
         stamp = dt.datetime.now().strftime("%Y%m%d_%H%M")
-        return send_and_remove(path, f"{title}_{stamp}.xlsx")
+        return send_and_remove(path, f"{title}_{stamp}.xlsx",
+                               f"{file_stem(self)}_export_{stamp}")
 
     # ------------------------------------------------------------ import
 
@@ -155,7 +159,8 @@ class IoMixin:
         build_template(path, title, spec.cols, current_scope(), self.description_columns or {},
                        [spec.col(k).label for k in spec.key], max_rows, max_mb,
                        self._scope_note())
-        return send_and_remove(path, f"{title}_导入模板.xlsx")
+        return send_and_remove(path, f"{title}_导入模板.xlsx",
+                               f"{file_stem(self)}_import_template")
 
     @expose("/import/", methods=["POST"])
     @has_access
@@ -219,7 +224,8 @@ class IoMixin:
         os.close(fd)
         build_error_workbook(path, plan)
         base = os.path.splitext(plan.get("filename") or view_title(self))[0]
-        return send_and_remove(path, f"{base}_错误标注.xlsx")
+        return send_and_remove(path, f"{base}_错误标注.xlsx",
+                               f"{file_stem(self)}_import_errors")
 
     @expose("/import/<token>/commit", methods=["POST"])
     @has_access

@@ -53,6 +53,11 @@ def download_name(run: ReportRun) -> str:
     return f"{county}住宅小区管理工作统计报表_{run.as_of.isoformat()}_第{run.id}号.xlsx"
 
 
+def download_fallback(run: ReportRun) -> str:
+    """The ASCII name of the same file, for clients that cannot read a Chinese one."""
+    return f"statistics_return_{run.as_of.isoformat()}_no{run.id}.xlsx"
+
+
 def requested_at(run: ReportRun) -> dt.datetime:
     """When the run was requested, as an aware UTC time (stored naive UTC)."""
     return (run.created_at or dt.datetime(2000, 1, 1)).replace(tzinfo=dt.UTC)
