@@ -212,14 +212,17 @@ def test_a_too_long_value_is_refused_alike_in_grid_and_import(login, county, app
     pk = county.a.compound.id
     long_address = "长" * 300
     grid = client.post("/compoundview/grid/save", json={"rows": [
-        {"key": str(pk), "id": pk, "version": 1, "row": 3, "values": {"address": long_address}}]})
+        {"key": str(pk), "id": pk, "version": 1, "row": 3,
+         "values": {"address": long_address}}]})
     assert grid.status_code == 422
-    assert grid.get_json()["errors"][str(pk)] == {"address": "第3行「地址」最多200个字符，现有300个"}
+    assert grid.get_json()["errors"][str(pk)] == {
+        "address": "第3行「地址」最多200个字符，现有300个"}
     assert _fresh(pk).address != long_address and _fresh(pk).version == 1
     # a row without its grid number: its place in the batch
     grid = client.post("/compoundview/grid/save", json={"rows": [
-        {"key": "new-1", "values": {"name": "新城花园", "township": "城关街道", "kind": "商品房小区",
-                                    "households": 10, "management_mode": "无物业管理"}},
+        {"key": "new-1", "values": {"name": "新城花园", "township": "城关街道",
+                                    "kind": "商品房小区", "households": 10,
+                                    "management_mode": "无物业管理"}},
         {"key": "new-2", "values": {"name": "名" * 81}}]})
     assert grid.status_code == 422
     assert grid.get_json()["errors"]["new-2"]["name"] == "第2行「名称」最多80个字符，现有81个"

@@ -145,7 +145,8 @@ def _undo_signer() -> URLSafeSerializer:
 
 def save_batch(view, columns: list[Col], rows: list[dict], may) -> Outcome:
     """Validate and write ``rows`` ([{key, id?, version?, row?, values: {field: value}}]) or
-    nothing (``row``: the number the grid shows for it, used in messages). ``may(verb)`` answers the user's permission on the view."""
+    nothing (``row``: the number the grid shows for it, used in messages). ``may(verb)``
+    answers the user's permission on the view."""
     model = view.datamodel.obj
     if not isinstance(rows, list) or not rows:
         return Outcome(400, {"message": "没有要保存的修改"})
