@@ -200,3 +200,36 @@ def test_api_post_names_the_missing_fields_in_chinese(login, county):
     resp = login("bureau").post("/api/v1/compound/", json={"name": "新城花园"})
     assert resp.status_code == 422
     assert resp.get_json()["message"]["township"] == ["必填，不能为空"]
+
+
+# ------------------------------------------------------------------ one length rule
+
+
+def test_a_too_long_value_is_refused_alike_in_grid_and_import(login, county, app):
+    """300 characters where 200 fit: refused with the row and the column named, never cut -
+    the grid's save and the import say it by the same rule (kit/values.TooLong)."""
+    client = login("bureau")
+    pk = county.a.compound.id
+    long_address = "长" * 300
+    grid = client.post("/compoundview/grid/save", json={"rows": [
+        {"key": str(pk), "id": pk, "version": 1, "row": 3,
+         "values": {"address": long_address}}]})
+    assert grid.status_code == 422
+    assert grid.get_json()["errors"][str(pk)] == {
+        "address": "第3行「地址」最多200个字符，现有300个"}
+    assert _fresh(pk).address != long_address and _fresh(pk).version == 1
+    # a row without its grid number: its place in the batch
+    grid = client.post("/compoundview/grid/save", json={"rows": [
+        {"key": "new-1", "values": {"name": "新城花园", "township": "城关街道",
+                                    "kind": "商品房小区", "households": 10,
+                                    "management_mode": "无物业管理"}},
+        {"key": "new-2", "values": {"name": "名" * 81}}]})
+    assert grid.status_code == 422
+    assert grid.get_json()["errors"]["new-2"]["name"] == "第2行「名称」最多80个字符，现有81个"
+    assert db.session.scalar(sa.select(Compound).where(Compound.name == "新城花园")) is None
+
+    head = ["乡镇（街道、场）*", "名称*", "类型*", "户数*", "管理方式*", "地址"]
+    token, _ = upload(client, book([["城关街道", "新城花园", "商品房小区", 10, "无物业管理",
+                                     long_address]], head=head))
+    assert errors(app, token) == [(2, "地址", "第2行「地址」最多200个字符，现有300个")]
+    assert db.session.scalar(sa.select(Compound).where(Compound.name == "新城花园")) is None

@@ -47,6 +47,37 @@ _FALSE = {"否", "n", "no", "false", "f", "off", "0", "×", "✗", "✘", "无",
 class CellError(ValueError):
     """The cell cannot be read as its column's type; the message is shown to the clerk."""
 
+    def at(self, row: int, col: Col) -> str:
+        """The message for the cell of row ``row`` (as the path counts its rows) in ``col``."""
+        return str(self)
+
+
+class TooLong(CellError):
+    """A text longer than its column holds. Nothing is ever cut: the message says where and by
+    how much, the same on every path (grid save, import), and the grid's browser code says it
+    in the same words before sending (static/grid/grid.js, tooLongMessage)."""
+
+    def __init__(self, limit: int, length: int):
+        self.limit, self.length = limit, length
+        super().__init__(f"最多{limit}个字符，现有{length}个")
+
+    def at(self, row: int, col: Col) -> str:
+        # the value itself is too long to quote, so the message names its row and column
+        return too_long_message(row, col.label, self.limit, self.length)
+
+
+def too_long_message(row: int, label: str, limit: int, length: int) -> str:
+    """第3行「地址」最多200个字符，现有300个"""
+    return f"第{row}行「{label}」最多{limit}个字符，现有{length}个"
+
+
+def check_length(col: Col, text: str) -> str:
+    """``text`` if it fits ``col`` (counted in characters, as Python and the database count
+    them), else TooLong."""
+    if col.max_length and len(text) > col.max_length:
+        raise TooLong(col.max_length, len(text))
+    return text
+
 
 def number_text(value) -> str:
     """A number as a person would write it: 13800000000.0 → "13800000000", 1.5 → "1.5"."""
@@ -200,10 +231,7 @@ def convert(col: Col, raw):
         return to_enum(raw, col)
     if kind == RELATION:
         return nfkc(display(raw))
-    value = to_text(raw, col)
-    if col.max_length and len(value) > col.max_length:
-        raise CellError(f"不能超过 {col.max_length} 个字（现有 {len(value)} 个字）")
-    return value
+    return check_length(col, to_text(raw, col))
 
 
 def form_text(col: Col, value) -> str:

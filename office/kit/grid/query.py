@@ -280,10 +280,7 @@ def fetch_page(view, columns: list[Col], req: GridRequest) -> tuple[list, bool]:
                 .offset(seek.skip or None).limit(_limit(req, seek)).all())
         return _page(rows, req, seek)
 
-    if search is not None:
-        query = query.filter(search.clause)
-    if key.join is not None:
-        query = query.outerjoin(key.join[0], key.join[1])
+    query = _searched_and_sorted(query, search, key)
     seek = plan_seek(key, model, req)
     direction = _walk(req.direction, seek.backward)
     if seek.cmp is not None:
@@ -306,6 +303,28 @@ def fetch_page(view, columns: list[Col], req: GridRequest) -> tuple[list, bool]:
     if seek.backward:
         return rows, True  # already in the page's order (the outer ORDER BY)
     return rows[: req.size], len(rows) > req.size
+
+
+def _searched_and_sorted(query, search, key: SortKey):
+    if search is not None:
+        query = query.filter(search.clause)
+    if key.join is not None:
+        query = query.outerjoin(key.join[0], key.join[1])
+    return query
+
+
+def all_rows(view, columns: list[Col], req: GridRequest):
+    """Every row the grid's query names - the user's scope, the view's base filters, the
+    grid's filters and search - and its ORDER BY (sort column, then id): what the grid shows,
+    page after page, for the export of the grid (kit/io/views.py). Paging is ignored."""
+    model = view.datamodel.obj
+    query = _entity_query(view)
+    for col, op, value in req.filters:
+        query = query.filter(_filter_clause(col, op, value))
+    search = grid_search.build(model, columns, view.search_columns, req.q,
+                               db.engine.dialect.name)
+    key = _sort_key(model, columns, req)
+    return _searched_and_sorted(query, search, key), _order(key, model, req.direction)
 
 
 def _walk(direction: str, backward: bool) -> str:

@@ -112,16 +112,17 @@ def _first(messages) -> str:
 # ---------------------------------------------------------------- forms
 
 
-def build_form(view, forms: RowForms, item, values: dict, columns: dict, refs: dict):
+def build_form(view, forms: RowForms, item, values: dict, columns: dict, refs: dict,
+               number: int = 0):
     """The view's form with the row's values over what it stores (kit/rowform.py), and the
-    cells that could not even be read."""
+    cells that could not even be read (said for row ``number`` as the grid shows it)."""
     data = forms.stored(item) if item is not None else MultiDict()
     cell_errors = {}
     for name, raw in values.items():
         try:
             data.setlist(name, [to_formdata(columns[name], raw, refs)])
         except CellError as exc:
-            cell_errors[name] = str(exc)
+            cell_errors[name] = exc.at(number, columns[name])
     form = forms.form_for(item)
     chosen = {}
     for fld in form:
@@ -143,8 +144,9 @@ def _undo_signer() -> URLSafeSerializer:
 
 
 def save_batch(view, columns: list[Col], rows: list[dict], may) -> Outcome:
-    """Validate and write ``rows`` ([{key, id?, version?, values: {field: value}}]) or
-    nothing. ``may(verb)`` answers the user's permission on the view."""
+    """Validate and write ``rows`` ([{key, id?, version?, row?, values: {field: value}}]) or
+    nothing (``row``: the number the grid shows for it, used in messages). ``may(verb)``
+    answers the user's permission on the view."""
     model = view.datamodel.obj
     if not isinstance(rows, list) or not rows:
         return Outcome(400, {"message": "没有要保存的修改"})
@@ -201,7 +203,8 @@ def save_batch(view, columns: list[Col], rows: list[dict], may) -> Outcome:
                     conflicts = True
                     continue
             with db.session.no_autoflush:
-                form, cell_errors = build_form(view, forms, stored, values, allowed, refs)
+                form, cell_errors = build_form(view, forms, stored, values, allowed, refs,
+                                               _row_number(row, n))
                 valid = form.validate()
             row_errors = dict(cell_errors)
             if not valid:
@@ -250,6 +253,15 @@ def save_batch(view, columns: list[Col], rows: list[dict], may) -> Outcome:
         "saved": len(saved), "undo": token if log_ids else None,
         "message": f"已保存 {len(saved)} 行",
     })
+
+
+def _row_number(row: dict, n: int) -> int:
+    """The row's number as the grid shows it (its row header), sent as ``row``; else its place
+    in the batch."""
+    number = row.get("row")
+    if isinstance(number, int) and not isinstance(number, bool) and 0 < number < 10**9:
+        return number
+    return n + 1
 
 
 def _log_ids(model, row_ids: list[int], since: dt.datetime) -> list[int]:

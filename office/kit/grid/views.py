@@ -140,6 +140,10 @@ class GridMixin:
                 "undo": url_for(f"{endpoint}.grid_undo"),
                 "options": url_for(f"{endpoint}.grid_options", field="__field__"),
                 "list": url_for(f"{endpoint}.list"),
+                # the xlsx export of what the grid shows (IoMixin.export with ?grid=1): it
+                # needs the read permission, as the grid itself does
+                "export": url_for(f"{endpoint}.export") if hasattr(self, "_export_grid")
+                else None,
             },
         }
         return self.render_template("grid/grid.html", title=self.list_title, config=config)

@@ -93,19 +93,26 @@ def str_labels(model, write: bool = False) -> dict[int, str]:
 
 
 def build_export(datamodel, cols: list[Col], filters=None, order_column: str = "",
-                 order_direction: str = ""):
+                 order_direction: str = "", rows=None):
     """The SELECT for an export and, per column, how to turn its result positions into a cell.
 
     `filters` are FAB filters (the list's search plus the view's base filters); the read scope is
-    added by the ScopedInterface itself, exactly as for the list page.
+    added by the ScopedInterface itself, exactly as for the list page. `rows` instead: a query
+    of the model with its ORDER BY already chosen (query, order) - the grid's
+    (kit/grid/query.all_rows), scoped by the same interface.
     """
     model = datamodel.obj
-    query = datamodel.session.query(model)
-    query = datamodel.apply_filters(query, filters)
-    query = datamodel.apply_order_by(query, order_column, order_direction, aliases_mapping={},
-                                     add_pk=True)
-    if not order_column:
-        query = query.order_by(model.id)
+    if rows is not None:
+        query, order = rows
+        query = query.order_by(*order)
+        query._with_options = ()  # loader options mean nothing to a SELECT of columns
+    else:
+        query = datamodel.session.query(model)
+        query = datamodel.apply_filters(query, filters)
+        query = datamodel.apply_order_by(query, order_column, order_direction,
+                                         aliases_mapping={}, add_pk=True)
+        if not order_column:
+            query = query.order_by(model.id)
     selects, plan = [], []
     for col in cols:
         pos = len(selects)
@@ -312,9 +319,10 @@ def write_export(path: str, title: str, cols: list[Col], stmt, plan) -> int:
 
 
 def export_to_file(datamodel, cols: list[Col], title: str, filters=None, order_column="",
-                   order_direction="", directory: str | None = None) -> tuple[str, int]:
+                   order_direction="", directory: str | None = None,
+                   rows=None) -> tuple[str, int]:
     """Write the export to a new temporary file; the caller streams it and removes it."""
-    stmt, plan = build_export(datamodel, cols, filters, order_column, order_direction)
+    stmt, plan = build_export(datamodel, cols, filters, order_column, order_direction, rows)
     fd, path = tempfile.mkstemp(prefix="export-", suffix=".xlsx", dir=directory)
     os.close(fd)
     try:

@@ -123,7 +123,7 @@ def _read_cells(spec: ImportSpec, sheet: Sheet, present: list[Col], scope) -> li
                 if value is not None and c.kind == RELATION:
                     value = refs[c.name].resolve(value)
             except CellError as exc:
-                row.outcome.error(c.name, str(exc))
+                row.outcome.error(c.name, exc.at(number, c))
                 value = INVALID
             row.values[c.name] = value
         rows.append(row)

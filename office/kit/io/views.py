@@ -28,6 +28,7 @@ from flask_login import current_user
 
 from office.kit.columns import export_columns, importable
 from office.kit.downloads import send_download
+from office.kit.grid import query as grid_query
 from office.kit.io.commit import (
     ADD,
     UPSERT,
@@ -95,6 +96,8 @@ class IoMixin:
     @expose("/export/")
     @has_access
     def export(self):
+        if request.args.get("grid") and hasattr(self, "grid_columns"):
+            return self._export_grid()
         filters = self.datamodel.get_filters(self.search_columns)
         get_filter_args(filters)
         filters = _without_loaders(filters.get_joined_filters(self._base_filters))
@@ -104,6 +107,20 @@ class IoMixin:
         title = view_title(self)
         path, _count = export_to_file(self.datamodel, export_columns(self), title, filters,
                                       column, direction)
+        stamp = dt.datetime.now().strftime("%Y%m%d_%H%M")
+        return send_and_remove(path, f"{title}_{stamp}.xlsx",
+                               f"{file_stem(self)}_export_{stamp}")
+
+    def _export_grid(self):
+        """The export of the grid as it is shown: its filters, search and sort (the grid's own
+        parameters, ?grid=1&sort=…&f_…&q=…), every page, in the user's read scope."""
+        try:
+            req = grid_query.parse_request(request.args, self.grid_columns, 1, self.base_order)
+        except grid_query.BadRequest as exc:
+            abort(400, description=str(exc))
+        rows = grid_query.all_rows(self, self.grid_columns, req)
+        title = view_title(self)
+        path, _count = export_to_file(self.datamodel, export_columns(self), title, rows=rows)
         stamp = dt.datetime.now().strftime("%Y%m%d_%H%M")
         return send_and_remove(path, f"{title}_{stamp}.xlsx",
                                f"{file_stem(self)}_export_{stamp}")

@@ -2,6 +2,8 @@
  * declarations (#grid-config). Edits, pastes and bulk sets are kept as unsaved changes per
  * row and sent in one batch to /grid/save; the server validates with the view's own form and
  * answers per-cell errors, which are drawn on the cells (red, message as tooltip).
+ * Excel's keyboard habits are in keys.js, the unsaved edits' undo/redo in history.js (both
+ * loaded before this file).
  */
 (function () {
   "use strict";
@@ -14,12 +16,20 @@
 
   var labels = {};        // relation field -> {id: label} seen in rows and option lists
   var dirty = new Map();  // row key -> {field: value} not yet saved
+  var stored = new Map(); // row key -> {field: value as loaded}, for the fields in `dirty`
   var errors = new Map(); // row key -> {field | "_row": message}
   var newSeq = 0;
   var undoToken = null;
   var searchTerm = "";
   var lastPage = {sig: null, page: 0, cursor: null, first: null};
+  var lastParams = null;  // the sort and filters of the rows shown (for 导出)
+  // A column is drawn at most this wide (a 200-character address would otherwise widen it to
+  // thousands of pixels); the text is cut with an ellipsis, the whole of it is the cell's
+  // tooltip, and the user can still drag the column wider.
+  var WIDTH_CAP = 280;
   var statusEl = document.getElementById("grid-status");
+  var table = null;
+  var history = new window.OfficeGrid.History(replay, function () { refreshButtons(true); });
 
   // ------------------------------------------------------------------ helpers
 
@@ -107,21 +117,55 @@
     return isNewRow(data) ? (cfg.canAdd && col.canInsert) : (cfg.canEdit && col.canUpdate);
   }
 
-  function markDirty(row, field, value) {
-    var key = row.getData()._key;
-    var changes = dirty.get(key) || {};
-    changes[field] = value;
-    dirty.set(key, changes);
-    var errs = errors.get(key);
-    if (errs) {
-      delete errs[field];
-      delete errs._row;
-      if (!Object.keys(errs).length) { errors.delete(key); }
-    }
-    refreshButtons();
+  function sameValue(a, b) {
+    var blank = function (v) { return v === null || v === undefined || v === ""; };
+    return (blank(a) && blank(b)) || a === b;
   }
 
-  function refreshButtons() {
+  // The same words as the server's (kit/values.TooLong): the text is counted in characters
+  // after trimming, as the server counts it; nothing is ever cut.
+  function tooLong(row, col, value) {
+    if (!col.maxLength || typeof value !== "string") { return null; }
+    var length = Array.from(value.trim()).length;
+    if (length <= col.maxLength) { return null; }
+    return "第" + row.getPosition() + "行「" + col.title + "」最多" + col.maxLength +
+      "个字符，现有" + length + "个";
+  }
+
+  // `before`: the value the cell had (undefined: the row is new). A cell set back to what was
+  // loaded is no longer a change (Ctrl+Z to the start leaves nothing to save).
+  function markDirty(row, field, value, before) {
+    var data = row.getData();
+    var key = data._key;
+    var changes = dirty.get(key) || {};
+    var base = stored.get(key) || {};
+    if (!Object.prototype.hasOwnProperty.call(base, field)) { base[field] = before; }
+    stored.set(key, base);
+    if (!isNewRow(data) && sameValue(base[field], value)) {
+      delete changes[field];
+      delete base[field];
+    } else {
+      changes[field] = value;
+    }
+    if (Object.keys(changes).length || isNewRow(data)) { dirty.set(key, changes); }
+    else { dirty.delete(key); stored.delete(key); }
+    var errs = errors.get(key) || {};
+    delete errs[field];
+    delete errs._row;
+    var col = byField[field];
+    var message = col && changes[field] !== undefined ? tooLong(row, col, value) : null;
+    if (message) { errs[field] = message; setStatus(message, "error"); }
+    if (Object.keys(errs).length) { errors.set(key, errs); } else { errors.delete(key); }
+    refreshButtons();
+    return message;
+  }
+
+  function isDirty(key, field) {
+    return Object.prototype.hasOwnProperty.call(dirty.get(key) || {}, field);
+  }
+
+  // quiet: the buttons only, the status line is left as it is
+  function refreshButtons(quiet) {
     var n = 0;
     dirty.forEach(function (c) { n += Object.keys(c).length; });
     var save = document.getElementById("grid-save");
@@ -130,7 +174,29 @@
     if (save) { save.disabled = n === 0; }
     if (discard) { discard.disabled = n === 0; }
     if (undo) { undo.disabled = !undoToken; }
-    if (n) { setStatus("有 " + n + " 处修改尚未保存", "dirty"); }
+    if (n && !quiet && !(statusEl.className.indexOf("is-error") >= 0 && clientErrors().length)) {
+      setStatus("有 " + n + " 处修改尚未保存", "dirty");
+    }
+  }
+
+  // Errors found here before sending (a text too long): [message]
+  function clientErrors() {
+    var out = [];
+    dirty.forEach(function (changes, key) {
+      var row = table && table.getRow(key);
+      if (!row) { return; }
+      Object.keys(changes).forEach(function (field) {
+        var col = byField[field];
+        var message = col ? tooLong(row, col, changes[field]) : null;
+        if (message) {
+          var errs = errors.get(key) || {};
+          errs[field] = message;
+          errors.set(key, errs);
+          out.push(message);
+        }
+      });
+    });
+    return out;
   }
 
   // ------------------------------------------------------------------ cells
@@ -145,12 +211,15 @@
     el.classList.toggle("grid-cell-invalid", !!message);
     el.classList.toggle("grid-cell-dirty", Object.prototype.hasOwnProperty.call(changes, col.field));
     el.classList.toggle("grid-cell-readonly", !cellEditable(cell));
-    if (message) { el.setAttribute("title", message); } else { el.removeAttribute("title"); }
     var value = cell.getValue();
+    var text = col.kind === "bool" ? "" : display(col, value, data);
+    // the message of an error, else the whole text (the cell may show it cut, with "…")
+    if (message || text) { el.setAttribute("title", message || text); }
+    else { el.removeAttribute("title"); }
     if (col.kind === "bool") {
       return value === true ? '<i class="fa fa-check"></i>' : (value === false ? "" : escapeHtml(value));
     }
-    return escapeHtml(display(col, value, data));
+    return escapeHtml(text);
   }
 
   function rowFormatter(row) {
@@ -198,13 +267,14 @@
   function columnDef(col) {
     var def = {
       title: col.title, field: col.field, formatter: formatter, headerSort: col.sortable,
-      editable: cellEditable, minWidth: 80, headerTooltip: col.title,
+      editable: cellEditable, minWidth: 80, maxInitialWidth: WIDTH_CAP, headerTooltip: col.title,
       mutatorClipboard: function (value) { return fromText(col, value); },
       accessorClipboard: function (value, data) { return display(col, value, data); },
     };
     var validators = [];
     if (!col.nullable && col.kind !== "bool") { validators.push("required"); }
-    if (col.maxLength) { validators.push("maxLength:" + col.maxLength); }
+    // a too-long text is not refused by the editor (a maxlength would cut it silently): it is
+    // kept, marked and said with its row and column (tooLong), and never sent
     if (col.kind === "int") { validators.push("integer"); }
     if (col.kind === "decimal" || col.kind === "float") { validators.push("numeric"); }
     if (validators.length) { def.validator = validators; }
@@ -245,7 +315,6 @@
         def.editable = false; break;
       default:
         def.editor = "input";
-        if (col.maxLength) { def.editorParams = {elementAttributes: {maxlength: col.maxLength}}; }
     }
     if (col.kind === "string" || col.kind === "text") { def.minWidth = 120; }
 
@@ -300,7 +369,8 @@
     if (dirty.size && !window.confirm("有尚未保存的修改，翻页或刷新将放弃这些修改。继续吗？")) {
       return Promise.reject(new Error("cancelled"));
     }
-    dirty.clear(); errors.clear(); refreshButtons();
+    dirty.clear(); stored.clear(); errors.clear(); history.clear(); refreshButtons();
+    lastParams = params;
     var qs = querySignature(params);
     var sig = qs.toString();
     qs.set("page", params.page);
@@ -391,7 +461,8 @@
     if (start < 0) { return []; }
     var single = bounds.start === bounds.end;
     var height = single ? data.length : Math.max(data.length, rows.indexOf(bounds.end.row) - start + 1);
-    var touched = [], skipped = 0, added = 0;
+    var updated = [], adds = [], skipped = 0, added = 0;
+    history.begin();  // the whole paste, new rows included, is one Ctrl+Z
     table.blockRedraw();
     for (var i = 0; i < height; i++) {
       var values = data[i % data.length];
@@ -402,7 +473,7 @@
           var cell = comp.getCell(field);
           if (cell && cellEditable(cell)) { cell.setValue(values[field]); } else { skipped++; }
         });
-        touched.push(comp);
+        updated.push(comp);
       } else if (cfg.canAdd) {
         var fresh = {_key: "new-" + (++newSeq), id: null, _labels: {}};
         var insertable = {};
@@ -412,25 +483,37 @@
           else { skipped++; }
         });
         added++;
-        touched.push({fresh: fresh, values: insertable});
+        adds.push({fresh: fresh, values: insertable});
       }
     }
     table.restoreRedraw();
-    var adds = touched.filter(function (t) { return t.fresh; });
-    var pending = adds.map(function (t) {
-      return table.addRow(t.fresh, false).then(function (rowComp) {
-        Object.keys(t.values).forEach(function (f) { markDirty(rowComp, f, t.values[f]); });
-        rowComp.reformat();
-        return rowComp;
-      });
-    });
+    var pending = adds.map(function (t) { return addRow(t.fresh, t.values, false); });
     Promise.all(pending).then(function () {
+      history.end();
+      var problems = clientErrors();
+      if (problems.length) {
+        table.getRows().forEach(function (r) { r.reformat(); });
+        setStatus(problems.slice(0, 3).join("；"), "error");
+        return;
+      }
       var msg = "已粘贴 " + height + " 行";
       if (added) { msg += "（其中新增 " + added + " 行）"; }
       if (skipped) { msg += "，" + skipped + " 个单元格不可修改已跳过"; }
       setStatus(msg + "，尚未保存", "dirty");
     });
-    return touched.filter(function (t) { return !t.fresh; });
+    // row components only: Tabulator hands them on to its clipboardPasted event (asking a
+    // plain object's property of a component logs "does not have a … function")
+    return updated;
+  }
+
+  // A new row (pasted beyond the last one, 新增行, or an undone removal brought back).
+  function addRow(fresh, values, top) {
+    history.record({type: "add", key: fresh._key, data: fresh, values: values});
+    return table.addRow(fresh, top).then(function (rowComp) {
+      Object.keys(values).forEach(function (f) { markDirty(rowComp, f, values[f]); });
+      rowComp.reformat();
+      return rowComp;
+    });
   }
 
   // ------------------------------------------------------------------ table
@@ -450,7 +533,7 @@
   };
 
   var editing = cfg.canEdit || cfg.canAdd;
-  var table = new Tabulator("#office-grid", {
+  table = new Tabulator("#office-grid", {
     locale: "zh-cn",
     langs: langs,
     index: "_key",
@@ -492,16 +575,69 @@
   // Mark the cell only: re-rendering the row here would pull it from under the editor that
   // Tab/Enter navigation opens next.
   table.on("cellEdited", function (cell) {
-    markDirty(cell.getRow(), cell.getField(), cell.getValue());
+    var row = cell.getRow();
+    var key = row.getData()._key;
+    var field = cell.getField();
+    var before = isNewRow(row.getData()) ? undefined : cell.getOldValue();
+    history.record({type: "cell", key: key, field: field, before: cell.getOldValue(),
+                    after: cell.getValue()});
+    var message = markDirty(row, field, cell.getValue(), before);
     var el = cell.getElement();
-    el.classList.add("grid-cell-dirty");
-    el.classList.remove("grid-cell-invalid");
-    el.removeAttribute("title");
-    var key = cell.getRow().getData()._key;
+    var col = byField[field];
+    var text = col ? display(col, cell.getValue(), row.getData()) : "";
+    el.classList.toggle("grid-cell-dirty", isDirty(key, field));
+    el.classList.toggle("grid-cell-invalid", !!message);
+    if (message || text) { el.setAttribute("title", message || text); }
+    else { el.removeAttribute("title"); }
     if (!(errors.get(key) || {})._row) {
-      var rowEl = cell.getRow().getElement();
+      var rowEl = row.getElement();
       if (rowEl) { rowEl.classList.remove("grid-row-invalid"); rowEl.removeAttribute("title"); }
     }
+  });
+
+  // ------------------------------------------------------------------ unsaved undo / redo
+
+  // Put back (undo) or again (redo) the changes of one history step (history.js).
+  function replay(changes, direction) {
+    var undoing = direction === "undo";
+    changes.forEach(function (ch) {
+      if (ch.type === "add") {
+        if (undoing) {
+          var gone = table.getRow(ch.key);
+          if (gone) { gone.delete(); }
+          dirty.delete(ch.key); stored.delete(ch.key); errors.delete(ch.key);
+        } else {
+          addRow(Object.assign({}, ch.data), ch.values, false);
+        }
+        return;
+      }
+      var row = table.getRow(ch.key);
+      var cell = row && row.getCell(ch.field);
+      if (cell) { cell.setValue(undoing ? ch.before : ch.after); }  // cellEdited marks it
+    });
+    refreshButtons();
+  }
+
+  function undoEdit() {
+    if (table.modules.edit && table.modules.edit.currentCell) { return; }
+    var step = history.undo();
+    if (!step) { setStatus("没有可撤销的未保存修改"); return; }
+    setStatus("已撤销 " + step.changes.length + " 处修改（Ctrl+Y 恢复）" +
+              (dirty.size ? "，尚有修改未保存" : ""), "dirty");
+  }
+
+  function redoEdit() {
+    if (table.modules.edit && table.modules.edit.currentCell) { return; }
+    var step = history.redo();
+    if (!step) { setStatus("没有可恢复的修改"); return; }
+    setStatus("已恢复 " + step.changes.length + " 处修改，尚未保存", "dirty");
+  }
+
+  window.OfficeGrid.bindKeys(table, {
+    editable: cellEditable,
+    column: function (cell) { return byField[cell.getField()]; },
+    undo: undoEdit,
+    redo: redoEdit,
   });
 
   // ------------------------------------------------------------------ save / undo
@@ -523,7 +659,7 @@
       var data = rowsByKey[key];
       var row = table.getRow(key) || table.getRow(data._key);
       Object.keys(data._labels || {}).forEach(function (f) { remember(f, data[f], data._labels[f]); });
-      dirty.delete(key); errors.delete(key);
+      dirty.delete(key); stored.delete(key); errors.delete(key);
       if (row) { row.update(data); row.reformat(); }
     });
   }
@@ -547,8 +683,11 @@
       var data = row ? row.getData() : {};
       var name = data.name || (row ? "第 " + row.getPosition() + " 行" : key);
       Object.keys(errs[key]).forEach(function (field) {
-        var title = field === "_row" ? "" : ((byField[field] || {}).title || field) + "：";
-        parts.push("「" + name + "」" + title + errs[key][field]);
+        var label = (byField[field] || {}).title || field;
+        var message = errs[key][field];
+        if (message.indexOf("「" + label + "」") >= 0) { parts.push(message); return; }
+        var title = field === "_row" ? "" : label + "：";
+        parts.push("「" + name + "」" + title + message);
       });
     });
     return parts.slice(0, 3).join("；") + (parts.length > 3 ? "；…（共 " + parts.length + " 处）" : "");
@@ -556,12 +695,20 @@
 
   function save() {
     if (!dirty.size) { return Promise.resolve(); }
+    var problems = clientErrors();
+    if (problems.length) {  // said before sending, in the server's words; nothing is sent
+      table.getRows().forEach(function (row) { row.reformat(); });
+      setStatus("有错误，未保存：" + problems.slice(0, 3).join("；") +
+                (problems.length > 3 ? "；…（共 " + problems.length + " 处）" : ""), "error");
+      return Promise.resolve();
+    }
     var batch = [];
     dirty.forEach(function (values, key) {
       var row = table.getRow(key);
       if (!row) { return; }
       var data = row.getData();
-      batch.push({key: key, id: data.id || null, version: data._version, values: values});
+      batch.push({key: key, id: data.id || null, version: data._version, row: row.getPosition(),
+                  values: values});
     });
     setStatus("正在保存…");
     return postJson(cfg.urls.save, {rows: batch}).then(function (res) {
@@ -569,6 +716,7 @@
         applyRows(res.body.rows);
         undoToken = res.body.undo || null;
         errors.clear();
+        history.clear();  // what was saved is undone on the server now (撤销上次保存)
         refreshButtons();
         setStatus(res.body.message || "已保存", "ok");
       } else if (res.body.errors) {
@@ -590,7 +738,7 @@
     postJson(cfg.urls.undo, {token: undoToken}).then(function (res) {
       if (res.ok) {
         undoToken = null;
-        dirty.clear(); errors.clear();
+        dirty.clear(); stored.clear(); errors.clear(); history.clear();
         applyRows(res.body.rows);
         (res.body.removed || []).forEach(function (key) {
           var row = table.getRow(key);
@@ -606,7 +754,7 @@
   }
 
   function discard() {
-    dirty.clear(); errors.clear(); lastPage.sig = null;
+    dirty.clear(); stored.clear(); errors.clear(); history.clear(); lastPage.sig = null;
     table.replaceData();
     refreshButtons();
     setStatus("已放弃未保存的修改");
@@ -625,10 +773,26 @@
   bind("grid-discard", "click", discard);
   bind("grid-reload", "click", function () { lastPage.sig = null; table.replaceData(); });
   bind("grid-add-row", "click", function () {
-    table.addRow({_key: "new-" + (++newSeq), id: null, _labels: {}}, true).then(function (row) {
+    addRow({_key: "new-" + (++newSeq), id: null, _labels: {}}, {}, true).then(function (row) {
       row.scrollTo().catch(function () {});
       setStatus("已新增一行，填写后保存", "dirty");
     });
+  });
+
+  // 导出: the xlsx export of the rows as the grid shows them (its filters, search and sort,
+  // every page; what is saved - unsaved edits are not in it), through the screen's own export
+  bind("grid-export", "click", function () {
+    if (!cfg.urls.export) { return; }
+    var qs = querySignature(lastParams || {sort: table.getSorters(), filter: [], size: 1});
+    qs.delete("size");
+    qs.set("grid", "1");
+    var link = document.createElement("a");
+    link.href = cfg.urls.export + "?" + qs.toString();
+    link.setAttribute("download", "");
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setStatus(dirty.size ? "正在导出（导出的是已保存的数据，不含尚未保存的修改）" : "正在导出…");
   });
 
   var search = document.getElementById("grid-search");
