@@ -23,10 +23,11 @@ class OfficeIndexView(IndexView):
 
     @expose("/")
     def index(self):
-        # 工作看板 is the landing page of whoever may read it (office/views/dashboard.py).
-        from office.views.dashboard import landing
+        # 我的待办 for a township's or a department's user, else 工作看板 for whoever may
+        # read it (office/views/todo.py).
+        from office.views.todo import landing
 
-        page = landing(self.appbuilder)
+        page = landing(self)
         return super().index() if page is None else page
 
 

@@ -120,16 +120,20 @@ def _truncate_business_tables() -> None:
 
 
 @contextmanager
-def seeded_county(app, compounds: int, seed: int):
+def seeded_county(app, compounds: int, seed: int, today=None):
     """A demo county (flask office seed-demo) in place of the factory county; yields its
-    campaign. For fixtures of tests that need a county with every kind of record."""
+    2020 campaign. For fixtures of tests that need a county with every kind of record; by
+    default the county as it stood at the 2020 inspection (``today`` 2020-10-15: no later
+    years, no campaign of another year), so that tests of 2020 dates stay about 2020."""
+    import datetime as dt
+
     from office.demo.seed import seed_demo
     from office.models import Campaign
 
     with app.app_context():
         _truncate_business_tables()
-        seed_demo(compounds=compounds, seed=seed)
-        yield db.session.scalar(sa.select(Campaign))
+        seed_demo(compounds=compounds, seed=seed, today=today or dt.date(2020, 10, 15))
+        yield db.session.scalar(sa.select(Campaign).where(Campaign.year == 2020))
         db.session.remove()
 
 

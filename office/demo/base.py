@@ -281,7 +281,8 @@ class CompoundDraft:
     """What the later steps of one compound's generation need to know about it."""
 
     __slots__ = ("id", "t", "name", "kind", "mode", "company", "households", "buildings",
-                 "delivered", "community", "first_elected", "fate", "issues")
+                 "delivered", "community", "first_elected", "fate", "issues", "terms", "body",
+                 "contract", "board")
 
     def __init__(self, id, t, name, kind, mode, company, households, buildings, delivered,
                  community):
@@ -289,3 +290,8 @@ class CompoundDraft:
         self.company, self.households, self.buildings = company, households, buildings
         self.delivered, self.community = delivered, community
         self.first_elected, self.fate, self.issues = None, "never", []
+        # What the years after the inspection continue from (office/demo/recent.py): how many
+        # bodies were written; the body active on AS_OF (term_end, office, the slice of its
+        # members' rows in the buffer); the last contract (starts, ends, terminated); the board
+        # in place on AS_OF (its row's index in the buffer, version, location).
+        self.terms, self.body, self.contract, self.board = 0, None, None, None

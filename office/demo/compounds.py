@@ -22,6 +22,7 @@ from office.demo.base import (
     weights,
 )
 from office.demo.county import CountyCtx, TownshipCtx
+from office.demo.recent import RecentMixin
 from office.demo.records import RecordsMixin
 
 KIND_BY_TOWNSHIP = {
@@ -75,10 +76,12 @@ def build_compounds(sink: Sink, rng: Rng, county: CountyCtx, compounds: int) -> 
             sink.flush()
 
 
-class _Generator(RecordsMixin):
+class _Generator(RecordsMixin, RecentMixin):
     def __init__(self, sink: Sink, rng: Rng, county: CountyCtx):
         self.rng, self.county = rng, county
         self.person = w.People(rng)
+        self.rows = sink.rows
+        self.recent_setup(sink, county)
         for table in sink.rows:  # self.compound_id() / self.compound_row(...) for each table
             setattr(self, table + "_id", sink.ids(table))
             setattr(self, table + "_row", sink.rows[table].append)
@@ -118,6 +121,7 @@ class _Generator(RecordsMixin):
             self.disclosures(c)
         self.signboards(c)
         self.disputes_and_findings(c)
+        self.recent(c)  # the years from the inspection to today (office/demo/recent.py)
 
     # --- owners' self-government ------------------------------------------------------------
     def committees(self, c: CompoundDraft) -> None:
@@ -209,6 +213,7 @@ class _Generator(RecordsMixin):
         if filed is not None and filed > AS_OF:
             filed = None
         committee_id = self.owners_committee_id()
+        c.terms += 1
         self.owners_committee_row((committee_id, c.id, kind, term_no, iso(elected), iso(term_end),
                                    iso(filed), iso(dissolved), office, address, note))
         if term_no == 1 and kind == "committee" and elected >= day(2008) and rng.chance(0.85):
@@ -224,7 +229,7 @@ class _Generator(RecordsMixin):
         ended = dissolved if dissolved else None if active or lapsed else term_end
         names = [n if rng.chance(0.45) else self.person() for n in prev_names[:seats]]
         names += [self.person() for _ in range(seats - len(names))]
-        in_office = []
+        in_office, first_row = [], len(self.rows["committee_member"])
         for seat, name in enumerate(names):
             role = "chair" if seat == 0 else "vice_chair" if seat < (3 if seats >= 9 else 2) \
                 else "member"
@@ -240,6 +245,7 @@ class _Generator(RecordsMixin):
                 in_office.append((self.member(self.person(), "alternate", committee_id, elected,
                                               ended), elected))
         if active:
+            c.body = (term_end, office, first_row, len(self.rows["committee_member"]))
             self.supervision(c, in_office, elected >= CAMPAIGN_START)
         if latest and kind == "committee" and not dissolved and rng.chance(0.75 if active else 0.5):
             if not self.archive(committee_id, filed is not None, c.mode == "company"):

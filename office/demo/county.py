@@ -4,13 +4,12 @@ companies.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-
-import sqlalchemy as sa
 
 from office.demo import words as w
 from office.demo.base import AS_OF, CAMPAIGN_END, CAMPAIGN_START, Rng, Sink, day, iso, weights
-from office.models.campaign import step_department
+from office.demo.current import CurrentCtx, build_current, write_steps
 from office.services.tasks import PLAN_STEPS
 from office.services.uscc import complete
 
@@ -35,7 +34,9 @@ class CountyCtx:
     companies: tuple                      # Rng.weighted table of company ids (big ones win)
     company_ids: list[int]
     developers: list[str]
-    revisions: list[tuple[int, int]]      # (number, effective_on)
+    revisions: list[tuple[int, int]]      # (number, effective_on) of 2020
+    current: CurrentCtx | None = None     # the current year's campaign (None: today is 2020)
+    now: Rng | None = None                # the generator of the years after 2020
 
 
 # The directory's history: each revision changed numbers, so boards printed earlier are stale.
@@ -77,7 +78,10 @@ UPDATE_NOTES = ["已召开专题会议部署", "已完成摸底排查", "正在�
                 "已完成大部分，剩余正在推进", "材料已整理，待报县住建局物业办"]
 
 
-def build_county(sink: Sink, rng: Rng, compounds: int) -> CountyCtx:
+def build_county(sink: Sink, rng: Rng, compounds: int, today: dt.date | None = None,
+                 now: Rng | None = None) -> CountyCtx:
+    """The county; with ``today`` after 2020 (and ``now``, the generator of the years since),
+    the 2020 campaign is history and a campaign of today's year is added."""
     county_id = sink.ids("county")()
     sink.add("county", (county_id, w.COUNTY_NAME, w.COUNTY_CODE))
 
@@ -99,7 +103,11 @@ def build_county(sink: Sink, rng: Rng, compounds: int) -> CountyCtx:
     next_target = sink.ids("target")
     for indicator, threshold, due in TARGETS:
         sink.add("target", (next_target(), campaign_id, indicator, threshold, iso(due)))
-    _tasks(sink, rng, campaign_id, townships, departments, contacts)
+    later = today is not None and today.toordinal() > AS_OF
+    closed = now if later and today.toordinal() > CAMPAIGN_END else None
+    _tasks(sink, rng, campaign_id, townships, departments, contacts, closed)
+    current = (build_current(sink, now, county_id, townships, departments, contacts, today,
+                             REVISIONS[-1][0]) if later and today.year > 2020 else None)
 
     company_ids, sizes = _companies(sink, rng, compounds)
     developers = _developers(rng, compounds)
@@ -107,7 +115,8 @@ def build_county(sink: Sink, rng: Rng, compounds: int) -> CountyCtx:
         townships=townships,
         township_table=weights((t, share) for t, (_, _, share) in zip(townships, w.TOWNSHIPS)),
         companies=weights(zip(company_ids, sizes)), company_ids=company_ids,
-        developers=developers, revisions=[(n, eff) for n, eff, _ in REVISIONS])
+        developers=developers, revisions=[(n, eff) for n, eff, _ in REVISIONS],
+        current=current, now=now)
 
 
 def _townships(sink, rng, county_id, compounds) -> list[TownshipCtx]:
@@ -167,24 +176,17 @@ def _contact_points(sink, rng, townships, departments) -> dict:
 
 
 def _steps(sink, campaign_id, departments) -> dict[tuple[int, str], int]:
-    """The plan's steps (四), as 载入实施方案步骤 loads them (office.services.tasks.PLAN_STEPS),
-    with their named departments; (step_no, title) -> step id."""
-    by_short = {short: d_id for d_id, _, short in departments}
-    next_step, ids, named = sink.ids("campaign_step"), {}, []
-    for spec in PLAN_STEPS:
-        ids[(spec.step_no, spec.title)] = step_id = next_step()
-        sink.add("campaign_step", (step_id, campaign_id, spec.step_no, spec.title,
-                                   iso(day(2020, *spec.month_day)), spec.to_townships,
-                                   spec.to_all_departments, spec.indicator, spec.note))
-        named += [{"step_id": step_id, "department_id": by_short[s]} for s in spec.departments]
-    sink.flush()  # the steps and departments exist before the link rows refer to them
-    sink.conn.execute(sa.insert(step_department), named)
-    return ids
+    """The plan's steps in 2020; (step_no, title) -> step id."""
+    ids = write_steps(sink, campaign_id, departments,
+                      lambda i, spec: day(2020, *spec.month_day))
+    return {(spec.step_no, spec.title): ids[i] for i, spec in enumerate(PLAN_STEPS)}
 
 
-def _tasks(sink, rng, campaign_id, townships, departments, contacts) -> None:
+def _tasks(sink, rng, campaign_id, townships, departments, contacts, closed=None) -> None:
     """The plan's steps and their tasks, each task linked to its step (as 生成全部任务 would
-    have made it); a phone task is done exactly when the phone was reported."""
+    have made it); a phone task is done exactly when the phone was reported. ``closed``
+    (the generator of the years after 2020) when the campaign has ended by today: its
+    unfinished tasks were finished late before its end, except the phones still unreported."""
     steps = _steps(sink, campaign_id, departments)
     assigned = [(("township", t.id), spec) for t in townships for spec in TOWNSHIP_TASKS]
     for d_id, _, short in departments:
@@ -206,11 +208,15 @@ def _tasks(sink, rng, campaign_id, townships, departments, contacts) -> None:
                 done_on = (min(AS_OF, due + rng.between(1, 20)) if rng.chance(0.2)
                            else due - rng.between(0, 25))
         progress = {"done": 100, "todo": 0}.get(status) or rng.between(2, 9) * 10
+        late = None  # finished after the inspection, before the campaign's end
+        if closed is not None and status != "done" and indicator != "contact_reported":
+            late = closed.between(AS_OF + 1, CAMPAIGN_END - 30)
         task_id = next_task()
         sink.add("task", (task_id, campaign_id, step, title,
                           owner[1] if owner[0] == "township" else None,
                           owner[1] if owner[0] == "department" else None,
-                          indicator, iso(due), status, progress, iso(done_on),
+                          indicator, iso(due), "done" if late else status,
+                          100 if late else progress, iso(late or done_on),
                           steps[(step, title)]))
         if status == "doing":
             noted = sorted(rng.between(due - 40, min(AS_OF, due + 30))

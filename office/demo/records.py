@@ -130,6 +130,7 @@ class RecordsMixin:
                 status, note = "reasonable", "收费与服务等级相符"
             if status in ("reset", "reasonable"):
                 reviewed = rng.between(day(2020, 7, 1), AS_OF)
+        c.contract = (starts, ends, terminated)
         self.service_contract_row((
             self.service_contract_id(), c.id, company, kind, iso(signed), iso(starts), iso(ends),
             iso(terminated), grade, "guided" if guided else "market",
@@ -183,8 +184,11 @@ class RecordsMixin:
         location = rng.pick(LOCATIONS)
         self.signboard_row((self.signboard_id(), c.id, iso(installed), version, location,
                             iso(removed)))
+        if removed is None:
+            c.board = (len(self.rows["signboard"]) - 1, version, location)
         if replaced is not None:
             self.signboard_row((self.signboard_id(), c.id, iso(replaced), latest, location, None))
+            c.board = (len(self.rows["signboard"]) - 1, latest, location)
         elif version < latest:
             c.issues.append(("公示牌投诉电话未按最新版本更新", self.county.revisions[-1][1]))
 

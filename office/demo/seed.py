@@ -1,8 +1,12 @@
 """The demo county (`flask --app run office seed-demo`): realistic, deterministic and fast.
 
-* Deterministic: the same (compounds, seed) gives the same rows, ids included. All randomness
-  comes from one ``random.Random(seed)`` and all dates from the 2020 campaign (the county is a
-  snapshot as of the city inspection, 2020-10-15), never from today's date.
+* Deterministic: the same (compounds, seed, today) gives the same rows, ids included. The
+  2020 campaign - the county as of the city inspection, 2020-10-15 - comes from
+  ``random.Random(seed)`` alone and is the same whatever today is; the years since and the
+  campaign of today's year (demo/current.py, demo/recent.py) come from a second generator
+  seeded by the seed and today, with every date relative to today (``today()``: the
+  ``OFFICE_TODAY`` / ``TODAY`` setting, else the date). Then the deadline reminders of today
+  are sent once (office/services/notifications.py), as the morning job would have.
 * Once: if a county exists, nothing is done (``make run`` calls this on every start).
 * Fast: rows are generated as tuples and bulk-inserted (seed_base.Sink): a 200,000-compound
   county (about 6 million rows) takes about 45 s on SQLite (target < 120 s wall, measured by
@@ -16,12 +20,16 @@ hanging off them).
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from office.demo.base import Rng, Sink
 from office.demo.compounds import build_compounds
 from office.demo.county import build_county
 from office.models import County, db
+from office.services import notifications
+from office.services.deadlines import today as current_day
 
 # Keys of the returned counts, in the order the CLI prints them.
 LABELS = {
@@ -37,16 +45,18 @@ LABELS = {
 }
 
 
-def seed_demo(compounds: int = 300, seed: int = 2020) -> dict[str, int]:
+def seed_demo(compounds: int = 300, seed: int = 2020,
+              today: dt.date | None = None) -> dict[str, int]:
     """Build the demo county in the current database; {} if a county already exists."""
     if compounds < 1:
         raise ValueError("compounds must be at least 1")
     if db.session.scalar(sa.select(County.id).limit(1)) is not None:
         return {}
-    rng = Rng(seed)
+    today = today or current_day()
+    rng, now = Rng(seed), Rng(seed * 1_000_000 + today.toordinal())
     sink = Sink()
     try:
-        county = build_county(sink, rng, compounds)
+        county = build_county(sink, rng, compounds, today, now)
         build_compounds(sink, rng, county, compounds)
         counts = sink.finish()
         sink.restore()
@@ -55,4 +65,5 @@ def seed_demo(compounds: int = 300, seed: int = 2020) -> dict[str, int]:
         db.session.rollback()  # nothing half-seeded: the whole county is one transaction
         raise
     db.session.commit()
+    notifications.send_reminders(today)
     return {LABELS[table]: counts[table] for table in LABELS}

@@ -113,6 +113,12 @@ class People:
     def __call__(self) -> str:
         return self.pool[int(self.random() * len(self.pool))]
 
+    def drawn_by(self, rng: Rng) -> People:
+        """The same pool, drawn from by another generator (the years after 2020)."""
+        other = object.__new__(People)
+        other.pool, other.random = self.pool, rng.random
+        return other
+
 
 def mobile(rng: Rng) -> str:
     n = int(rng.random() * 5e9)  # one draw: the network digit and the nine digits after it

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from office import indicators as ind
 from office.indicators import INDICATORS, Rate
 from office.models import Campaign, Compound, Township, db
-from office.scope import UserScope, scope_clause
+from office.scope import UNRESTRICTED, UserScope, scope_clause
 from office.services import snapshot
 
 STATUS_LABELS = {"met": "已达标", "pending": "未达标·未到期", "not_met": "未达标·已到期",
@@ -70,6 +70,14 @@ def choose(campaigns: list[Campaign], campaign_id: int | None, on: dt.date) -> C
             return campaign
     begun = [c for c in campaigns if c.starts_on <= on]
     return begun[0] if begun else campaigns[-1]
+
+
+def default_date() -> dt.date:
+    """The as-of date the dashboard and the statistics return both start from: today, or the
+    end of the campaign running today (or of the latest begun) once it has ended."""
+    on = snapshot.today()
+    campaigns = campaigns_for(UNRESTRICTED)
+    return snapshot.default_as_of(choose(campaigns, None, on), on) if campaigns else on
 
 
 def parse_date(text: str | None) -> dt.date | None:
@@ -165,9 +173,18 @@ class Links:
         return url if township_id is None else f"{url}&township={township_id:d}"
 
 
+def _small_county(limit: int) -> bool:
+    """At most ``limit`` compounds (a bounded count: cheap on any county)."""
+    some = sa.select(Compound.id).limit(limit + 1).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(some)) <= limit
+
+
 def build(scope: UserScope, campaign_id: int | None, as_of_text: str | None,
-          links: Links, enqueue: bool = True) -> dict:
-    """Everything the dashboard page and /dashboard/data show, as plain JSON-able data."""
+          links: Links, enqueue: bool = True, compute_now: int = 0) -> dict:
+    """Everything the dashboard page and /dashboard/data show, as plain JSON-able data.
+
+    ``compute_now``: on a county of at most that many compounds, missing or stale figures are
+    computed during the request instead of queued (0: never)."""
     campaigns, campaign, as_of = resolve(scope, campaign_id, as_of_text)
     own_township = scope.township_id if scope.restricted else None
     if scope.restricted and own_township is None:
@@ -176,6 +193,14 @@ def build(scope: UserScope, campaign_id: int | None, as_of_text: str | None,
     dates = snapshot.trend_dates(campaign, as_of)
     stored = snapshot.read(campaign.id, as_of, dates, own_township)
     mark = snapshot.current_mark()
+    outdated = [d for d in dates if d not in stored.marks or stored.marks[d][0] < mark]
+    if outdated and compute_now and _small_county(compute_now):
+        # A small county's figures take well under a second: compute them now rather than
+        # show "暂无数据" until the background job is done (every date: the trend too).
+        for day in outdated:
+            snapshot.refresh(campaign.id, day)
+        stored = snapshot.read(campaign.id, as_of, dates, own_township)
+        mark = snapshot.current_mark()
     targets = ind.targets_for(campaign)
 
     # --- freshness, and the recomputations to queue

@@ -9,8 +9,13 @@ task first seen two days before its deadline gets the 3-day reminder only (the 7
 moot); a deadline moved by the bureau starts over.
 
 Recipients of a reminder: every active user of the task's township or department (the owner)
-and every active BureauClerk user (the bureau). Each gets a ``Notification`` row of their own
-with its read mark. A task of a campaign that has ended sends nothing.
+and every active BureauClerk or Admin user (the bureau). Each gets a ``Notification`` row of
+their own with its read mark. A task of a campaign that has ended sends nothing.
+
+A user who did not exist when a reminder was sent (a clerk added later, the users created
+after ``seed-demo``) gets the reminders still in force - the latest sent for each unfinished
+task of a running campaign, about its current deadline - from ``deliver_outstanding``: the
+daily job runs it for everyone, ``create_user`` for the new user at once.
 
 The inbox functions are bounded to the given user: nobody reads or marks another's rows.
 """
@@ -36,7 +41,7 @@ from office.models import (
 from office.models.base import utcnow
 from office.services.deadlines import today
 
-BUREAU_ROLE = "BureauClerk"
+BUREAU_ROLES = ("BureauClerk", "Admin")
 # (days left at most, threshold), most urgent first; past the deadline is "overdue".
 THRESHOLDS = [(1, ReminderThreshold.days_1), (3, ReminderThreshold.days_3),
               (7, ReminderThreshold.days_7)]
@@ -79,7 +84,7 @@ def _recipients() -> _Recipients:
         .join(OfficeUser.roles).where(OfficeUser.active.is_(True))).all()
     result = _Recipients({}, {}, [])
     for user_id, township_id, department_id, role in rows:
-        if role == BUREAU_ROLE and user_id not in result.bureau:
+        if role in BUREAU_ROLES and user_id not in result.bureau:
             result.bureau.append(user_id)
         if township_id is not None:
             result.by_township.setdefault(township_id, [])
@@ -133,7 +138,62 @@ def send_reminders(day: dt.date | None = None) -> dict:
         reminders += 1
         notifications += len(rows)
     db.session.commit()
+    notifications += deliver_outstanding(day=day)
     return {"reminders": reminders, "notifications": notifications, "tasks": len(tasks)}
+
+
+def notify_owner(task: Task, message: str) -> int:
+    """A notification (no reminder behind it: 催办) to every active user of the task's owner;
+    not committed. Returns how many."""
+    recipients = _recipients()
+    owners = (recipients.by_township.get(task.township_id, []) if task.township_id
+              else recipients.by_department.get(task.department_id, []))
+    if owners:
+        db.session.execute(sa.insert(Notification), [
+            {"user_id": uid, "reminder_id": None, "task_id": task.id, "message": message,
+             "created_at": utcnow()} for uid in owners])
+    return len(owners)
+
+
+def _rows_for(task: Task, reminder: TaskReminder, recipients: _Recipients,
+              user_ids=None) -> list[dict]:
+    owners = (recipients.by_township.get(task.township_id, []) if task.township_id
+              else recipients.by_department.get(task.department_id, []))
+    rows = [(uid, False) for uid in owners]
+    rows += [(uid, True) for uid in recipients.bureau if uid not in owners]
+    return [{"user_id": uid, "reminder_id": reminder.id, "task_id": task.id,
+             "message": _message(task, reminder.threshold, reminder.sent_on, bureau),
+             "created_at": utcnow()}
+            for uid, bureau in rows if user_ids is None or uid in user_ids]
+
+
+def deliver_outstanding(user_ids=None, day: dt.date | None = None) -> int:
+    """Give the reminders in force to those of their recipients (all, or ``user_ids``) who
+    lack them; returns the notifications added. Idempotent (unique user + reminder)."""
+    day = day or today()
+    latest = (sa.select(sa.func.max(TaskReminder.id))
+              .join(Task, Task.id == TaskReminder.task_id)
+              .join(Campaign, Task.campaign_id == Campaign.id)
+              .where(Task.status != TaskStatus.done, TaskReminder.due_on == Task.due_on,
+                     Campaign.ends_on >= day)
+              .group_by(TaskReminder.task_id))
+    reminders = db.session.scalars(
+        sa.select(TaskReminder).where(TaskReminder.id.in_(latest))
+        .options(joinedload(TaskReminder.task).joinedload(Task.township),
+                 joinedload(TaskReminder.task).joinedload(Task.department))).all()
+    if not reminders:
+        return 0
+    have = set(db.session.execute(
+        sa.select(Notification.user_id, Notification.reminder_id)
+        .where(Notification.reminder_id.in_([r.id for r in reminders]))).all())
+    recipients = _recipients()
+    wanted = set(user_ids) if user_ids is not None else None
+    rows = [row for r in reminders for row in _rows_for(r.task, r, recipients, wanted)
+            if (row["user_id"], r.id) not in have]
+    if rows:
+        db.session.execute(sa.insert(Notification), rows)
+    db.session.commit()
+    return len(rows)
 
 
 # ------------------------------------------------------------------ a user's inbox

@@ -118,11 +118,16 @@ def _task_of(session, update: TaskUpdate) -> Task | None:
     return update.task or (session.get(Task, update.task_id) if update.task_id else None)
 
 
+# A note the bureau writes on a unit's task (office/services/urging.py) is logged with the task's
+# updates but is not the owner's progress: it moves nothing.
+URGE_MARK = "【催办】"
+
+
 def apply_new_update(session, update: TaskUpdate, figures: dict[int, Figure]) -> None:
     """A new progress update applied to its task (the module docstring's rule); ``figures``:
     the indicator figures of the update's day (live_figures)."""
     task = _task_of(session, update)
-    if task is None:
+    if task is None or (update.note or "").startswith(URGE_MARK):
         return
     day = update.noted_on or today()
     if task.indicator is not None and task.id is not None:

@@ -58,7 +58,11 @@ ALIVE = {"queued", "started", "deferred", "scheduled"}
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    """The deadlines' today (``OFFICE_TODAY`` / ``TODAY`` when set): the dashboard, the return
+    and the reminders agree on the date."""
+    from office.services.deadlines import today as deadline_day
+
+    return deadline_day()
 
 
 def default_as_of(campaign: Campaign, on: dt.date | None = None) -> dt.date:

@@ -12,6 +12,7 @@ from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from office.models import Department, Township, db
 from office.roles import ROLE_GRANTS
 from office.security import password_validator
+from office.services import notifications
 
 SCOPED = {"TownshipClerk": "township", "DepartmentLiaison": "department"}
 
@@ -48,6 +49,7 @@ def create_user(username, role, password, township=None, department=None, email=
     user.township_id = township_row.id if township_row else None
     user.department_id = department_row.id if department_row else None
     db.session.commit()
+    notifications.deliver_outstanding([user.id])  # the reminders in force, for a new user
     return user
 
 

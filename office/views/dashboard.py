@@ -42,6 +42,15 @@ def refresh_on_view() -> bool:
     return bool(current_app.config.get("DASHBOARD_REFRESH_ON_VIEW", not current_app.testing))
 
 
+def compute_now() -> int:
+    """Up to how many compounds a missing or stale date is computed during the page view
+    (DASHBOARD_COMPUTE_NOW_MAX, default 5000: a county-sized demo or deployment; a city of
+    200,000 compounds is queued and the page polls). 0 in a test app unless asked for, like
+    refresh_on_view."""
+    default = 0 if current_app.testing else 5000
+    return int(current_app.config.get("DASHBOARD_COMPUTE_NOW_MAX", default))
+
+
 def may_read_dashboard(sm) -> bool:
     return sm.has_access(f"can_{READ}", DASHBOARD)
 
@@ -55,7 +64,7 @@ class DashboardView(BaseView):
 
     def content(self) -> dict:
         return service.build(current_scope(), _int("campaign"), request.args.get("as_of"),
-                             _links(), enqueue=refresh_on_view())
+                             _links(), enqueue=refresh_on_view(), compute_now=compute_now())
 
     def render_dashboard(self):
         try:

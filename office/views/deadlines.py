@@ -3,6 +3,7 @@
     /mytasks/                     我的任务: a township's or department's own tasks, grouped
                                   (overdue, due within 7 days, later, done)     MyTasks read
     /taskboard/?campaign=ID       督办看板: unit × step, coloured by deadline     TaskBoard read
+    /taskboard/urge/<task> POST   催办 an overdue task: notify its owner's users  TaskBoard edit
     /deadlines/?month=YYYY-MM     截止日历: the month's deadlines (row scope)     Task read
     /taskprogress/<task>          a task's progress: figure, updates, evidence   TaskUpdate read
     /taskprogress/<task> POST     a progress update with evidence files          TaskUpdate add
@@ -25,7 +26,7 @@ from office.kit.downloads import send_download
 from office.models import Task, TaskEvidence, TaskStatus, TaskUpdate, db
 from office.roles import ADD, EDIT, MY_TASKS, NOTIFICATIONS, READ, TASK_BOARD
 from office.scope import current_scope, in_scope, scope_clause
-from office.services import deadlines, evidence, notifications, progress
+from office.services import deadlines, evidence, notifications, progress, urging
 from office.services.tasks import TaskError
 
 
@@ -66,7 +67,7 @@ class _DeadlineView(BaseView):
     # TaskUpdate; marking one's own notifications read is editing them
     method_permission_name = {
         "my_tasks": READ, "task_board": READ, "deadline_calendar": READ,
-        "progress_form": READ, "progress_post": ADD, "evidence_file": READ,
+        "task_urge": EDIT, "progress_form": READ, "progress_post": ADD, "evidence_file": READ,
         "notification_list": READ, "notification_read": EDIT, "notification_read_all": EDIT,
     }
 
@@ -108,7 +109,19 @@ class TaskBoardView(_DeadlineView):
         data = deadlines.board(campaign, day) if campaign else None
         return self.render_template("tasks/board.html", data=data, today=day,
                                     campaigns=deadlines.campaigns(), campaign=campaign,
-                                    title="督办看板")
+                                    may_urge=self.may(EDIT), title="督办看板")
+
+    @expose("/urge/<int:task_id>", methods=["POST"])
+    @has_access
+    def task_urge(self, task_id):
+        task = _task_or_404(task_id)
+        try:
+            sent = urging.urge(task, current_user)
+        except urging.UrgeError as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(f"已向{task.owner.name}的 {sent} 位用户发送催办提醒", "success")
+        return redirect(url_for(f"{type(self).__name__}.task_board", campaign=task.campaign_id))
 
 
 class DeadlineCalendarView(_DeadlineView):

@@ -34,7 +34,7 @@ from office.kit.labels import to_minute
 from office.models import Campaign, ReportRun, ReportStatus, SubmissionStatus, db
 from office.roles import ADD, READ, REPORTS
 from office.scope import ScopedInterface
-from office.services import submission
+from office.services import dashboard, snapshot, submission
 from office.services.report import (
     archive as report_archive,
     runs as report_runs,
@@ -66,11 +66,6 @@ def requires(verb: str):
         return wrapped
 
     return decorate
-
-
-def last_month_end(today: dt.date | None = None) -> dt.date:
-    today = today or dt.date.today()
-    return today.replace(day=1) - dt.timedelta(days=1)
 
 
 def attempts_label(run: ReportRun) -> str:
@@ -152,7 +147,9 @@ class ReportRunView(OfficeModelView):
         return {
             "can_add": _may(self, ADD), "recent": recent, "run": run,
             "state": run_state(run) if run else None,
-            "default_as_of": last_month_end().isoformat(), "today": dt.date.today().isoformat(),
+            # the dashboard's date (services/dashboard.default_date): the two agree
+            "default_as_of": dashboard.default_date().isoformat(),
+            "today": snapshot.today().isoformat(),
             "campaigns": campaigns, "city": bool(current_app.config.get("CITY_ENDPOINT")),
             "status_url": url_for(f"{type(self).__name__}.report_status"),
             "ReportStatus": ReportStatus, "SubmissionStatus": SubmissionStatus,
@@ -208,7 +205,7 @@ class ReportRunView(OfficeModelView):
         except ValueError:
             flash("请按 YYYY-MM-DD 填写统计截止日期", "danger")
             return self._back()
-        if as_of > dt.date.today():
+        if as_of > snapshot.today():
             flash("统计截止日期不能晚于今天", "danger")
             return self._back()
         campaign = request.form.get("campaign_id", "").strip()
