@@ -9,7 +9,7 @@ from flask_appbuilder.api import BaseApi
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from office.kit import errors, inputs
+from office.kit import errors, i18n, inputs
 from office.kit.audit import log as audit
 from office.models import db
 from office.services import directory, progress
@@ -76,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
                 csrf.exempt(view.blueprint)
         security.install(app)
         errors.install(app)
+        i18n.install(app)
         inputs.install(app)
         ensure_roles()
 

@@ -1,0 +1,39 @@
+"""UI text through gettext. The msgids are the Chinese text itself (Chinese is the source
+language and the default UI); English is in office/translations/en. Strings declared as data
+(menu names, ``__labels__``, enum labels, constraint messages) are marked with ``N_`` or found by
+office/translations/extract.py, and translated here, where the kit shows them."""
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_babel import get_locale, gettext, lazy_gettext
+
+
+def N_(text: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Marks a msgid for extraction; the text is translated where it is shown."""
+    return text
+
+
+def tr(text):
+    """The current request's translation of a msgid (itself outside a request: jobs, CLI and
+    the return to the city stay Chinese)."""
+    return gettext(str(text)) if text else text
+
+
+def lazy(text):
+    """A msgid translated when it is rendered (view declarations made at start-up)."""
+    return lazy_gettext(str(text)) if text else text
+
+
+def locale_key() -> str:
+    """What a per-view cache of translated text is keyed by."""
+    return str(get_locale() or "") if has_request_context() else ""
+
+
+def is_labelled(value) -> bool:
+    """An enum member shown by its (Chinese, translatable) label."""
+    return hasattr(value, "choices") and hasattr(value, "_value_") and isinstance(
+        value.value, str)
+
+
+def install(app) -> None:
+    app.jinja_env.tests["labelled"] = is_labelled
