@@ -19,6 +19,11 @@ def tr(text):
     return gettext(str(text)) if text else text
 
 
+def tr_n(msgid: str, n) -> str:
+    """A msgid with one number, ``%(n)s``, in the request's language."""
+    return gettext(msgid, n=n)
+
+
 def lazy(text):
     """A msgid translated when it is rendered (view declarations made at start-up)."""
     return lazy_gettext(str(text)) if text else text
