@@ -34,11 +34,20 @@ def locale_key() -> str:
     return str(get_locale() or "") if has_request_context() else ""
 
 
-def is_labelled(value) -> bool:
-    """An enum member shown by its (Chinese, translatable) label."""
-    return hasattr(value, "choices") and hasattr(value, "_value_") and isinstance(
-        value.value, str)
+def enum_labels() -> frozenset[str]:
+    """Every enum label (FAB's list and show pages get an enum column's value as its label)."""
+    from office.models.base import LabelledEnum
+
+    return frozenset(str(m.value) for cls in LabelledEnum.__subclasses__() for m in cls)
 
 
 def install(app) -> None:
+    labels = enum_labels()
+
+    def is_labelled(value) -> bool:
+        """An enum member, or an enum's label: shown translated."""
+        if isinstance(value, str):
+            return value in labels
+        return hasattr(value, "choices") and hasattr(value, "_value_")
+
     app.jinja_env.tests["labelled"] = is_labelled
