@@ -33,6 +33,7 @@ KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "__": None, "_l": 
             "N_": None, "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
 BABEL_CFG = OFFICE.parent / "babel.cfg"
 CJK = re.compile(r"[\u4e00-\u9fff]")
+CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # with full-width punctuation
 LOCALES = ("zh", "en")
 
 
@@ -108,7 +109,7 @@ def update(office_pot: Path | None = None) -> None:
         catalog.obsolete.clear()
         for message in catalog:
             if message.id and not message.string and isinstance(message.id, str) and (
-                    (locale == "zh") == bool(CJK.search(message.id))):
+                    (locale == "zh") == bool(CHINESE.search(message.id))):
                 message.string = message.id  # written in the catalogue's language already
         save(catalog, locale)
         print(f"{po_path(locale).relative_to(OFFICE.parent)}: "

@@ -10,7 +10,7 @@ import io
 
 from babel.messages.extract import extract_python
 
-DECLARED_DICTS = {"__labels__", "__messages__", "COMMON"}
+DECLARED_DICTS = {"__labels__", "__messages__", "COMMON", "description_columns", "label_columns"}
 
 
 def _strings(node) -> list[tuple[int, str]]:
