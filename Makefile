@@ -22,7 +22,7 @@ STAMP := $(VENV)/.requirements.stamp
 TEST_ENV := env -u OFFICE_DATABASE_URL -u OFFICE_REDIS_URL -u OFFICE_INSTANCE_DIR \
 	-u OFFICE_ADMIN_PASSWORD -u SECRET_KEY
 
-.PHONY: help setup lock run db worker test lint bench migrate vendor clean distclean
+.PHONY: help setup lock run db worker test lint bench migrate vendor i18n clean distclean
 
 help:
 	@echo "make run       set up .venv, migrate, seed a demo county, create admin, serve http://$(HOST):$(PORT)"
@@ -30,6 +30,7 @@ help:
 	@echo "make lint      ruff check, and the layering of office/ (python -m checks.layers)"
 	@echo "make bench     run the benchmarks (python -m bench)"
 	@echo "make migrate m=\"what changed\"   autogenerate a migration from the models"
+	@echo "make i18n      extract the UI strings (babel.cfg), update the zh/en catalogues, compile"
 	@echo "make lock      re-make the hashed requirements*.txt from the pins in requirements*.in"
 	@echo "make vendor    refresh office/static/vendor/ from package.json (needs npm)"
 	@echo "make worker    an RQ worker for OFFICE_REDIS_URL (production; make run needs none)"
@@ -92,6 +93,20 @@ migrate: db
 	@test -n "$(m)" || { echo 'usage: make migrate m="add photo to compound"' >&2; exit 1; }
 	$(FLASK) db migrate -m "$(m)"
 	@echo "Review the new file in migrations/versions/, then run make test (tests/test_migrations.py)."
+
+# ---------------------------------------------------------------- translations
+
+# The UI strings of office/ (Chinese msgids, babel.cfg) → office/translations/{zh,en}: new msgids
+# are added (zh: a Chinese msgid is its own translation; en: fill in the empty msgstr), none is
+# dropped, FAB's stay in zh (which a plain `pybabel update` from office/ alone would make
+# obsolete), then both are compiled (commit the .po and .mo files) and checked for gaps.
+POT := $(VENV)/office-messages.pot
+i18n: setup
+	PYTHONPATH=. $(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ -k tr_n -k _l -k __ \
+		--no-wrap --sort-by-file -o $(POT) office
+	$(PY) office/translations/catalog.py update $(POT)
+	$(VENV)/bin/pybabel -q compile -d office/translations
+	$(PY) office/translations/catalog.py check
 
 # ---------------------------------------------------------------- tidying
 

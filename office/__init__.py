@@ -6,10 +6,11 @@ from pathlib import Path
 from flask import Flask
 from flask_appbuilder import AppBuilder, IndexView, expose
 from flask_appbuilder.api import BaseApi
+from flask_babel import lazy_gettext
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from office.kit import errors, inputs
+from office.kit import errors, i18n, inputs
 from office.kit.audit import log as audit
 from office.models import db
 from office.services import directory, progress
@@ -43,6 +44,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_validator
     app.config.update(config or {})
+    # the navbar's and the pages' title, in the UI's language (a msgid like every UI string)
+    app.config["APP_NAME"] = lazy_gettext(str(app.config["APP_NAME"]))
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -77,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
                 csrf.exempt(view.blueprint)
         security.install(app)
         errors.install(app)
+        i18n.install(app)
         inputs.install(app)
         ensure_roles()
 

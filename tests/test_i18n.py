@@ -270,12 +270,12 @@ def test_english_is_selectable(app, admin, county):
     body = get_ok(admin, "/compoundview/list/")
     text = visible_text(body)
     for word in ("Add", "Edit", "Delete", "Show", "Search", "Actions", "Back", "Security",
-                 "List Users", "List 住宅小区"):
+                 "List Users", "List Compounds"):
         assert re.search(rf"(?<![A-Za-z]){word}(?![A-Za-z])", text), word
     for word in ("系统管理", "用户列表", "退出登录", "住宅小区列表"):
         assert word not in text, word
     show = visible_text(get_ok(admin, f"/compoundview/show/{county.a.compound.id}"))
-    assert "Show 住宅小区" in show and "Detail" in show
+    assert "Show in Compounds" in show and "Detail" in show
 
     resp = admin.post("/findingview/action_post",
                       data={"action": "muldelete", "rowid": [str(county.a.finding.id)]},

@@ -20,6 +20,7 @@ from werkzeug.exceptions import NotFound
 from office.kit.audit.views import HistoryMixin
 from office.kit.dependants import HasDependants, refuse_orphans
 from office.kit.grid.views import GridMixin
+from office.kit.i18n import lazy
 from office.kit.io.views import IoMixin
 from office.kit.labels import labels_for
 from office.kit.rowform import (
@@ -116,7 +117,10 @@ class ScopedMixin:
             self.class_permission_name = _entity_name(self.datamodel.obj)
         columns = self.datamodel.get_columns_list() + list(self.label_columns or {})
         self.label_columns = {**labels_for(self.datamodel.obj, columns),
-                              **(self.label_columns or {})}
+                              **{c: lazy(t) for c, t in (self.label_columns or {}).items()}}
+        # help texts are msgids too (office/translations/extract.py finds them)
+        self.description_columns = {c: lazy(t) for c, t in
+                                    (self.description_columns or {}).items()}
         super().__init__(*args, **kwargs)
 
     def _writable(self, pk):

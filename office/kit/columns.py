@@ -18,6 +18,8 @@ from functools import cache
 import sqlalchemy as sa
 from sqlalchemy.orm import RelationshipProperty
 
+from office.kit.i18n import tr
+
 # Kinds of a column (the grid's browser code uses the same words).
 STRING, TEXT, INT, DECIMAL, FLOAT, BOOL, DATE, DATETIME, ENUM, RELATION, OTHER = (
     "string", "text", "int", "decimal", "float", "bool", "date", "datetime", "enum", "relation",
@@ -91,6 +93,7 @@ class Col:
     code: bool = False             # identifier-like text (phone, code, 统一社会信用代码)
     required: bool = False         # the add form requires it (set by the import machinery)
     labels_to_members: dict = field(default_factory=dict)
+    source_label: str = ""         # the label's msgid (Chinese), also read by import
     # what the screen declares (grid_columns sets them)
     on_list: bool = True
     can_update: bool = False
@@ -118,7 +121,7 @@ class Col:
     @property
     def choices(self) -> list[tuple[str, str]]:
         """(member name, Chinese label) of an enum column."""
-        return [(m.name, str(m.value)) for m in self.enum] if self.enum is not None else []
+        return [(m.name, tr(m.value)) for m in self.enum] if self.enum is not None else []
 
     def spec(self) -> dict:
         """What the grid's browser code needs to build this column (static/grid/grid.js)."""
@@ -170,8 +173,10 @@ def describe(view, name: str) -> Col | None:
     if kind is None:
         return None
     model = datamodel.obj
-    label = str(view.label_columns.get(name) or name)
-    col = Col(name=name, label=label, kind=kind)
+    source = view.label_columns.get(name) or name
+    label = str(source)  # in the request's language
+    col = Col(name=name, label=label, kind=kind,
+              source_label=str(getattr(source, "_args", (source,))[0]))
     prop = getattr(model, name).property
     if kind == RELATION:
         assert isinstance(prop, RelationshipProperty)
@@ -205,6 +210,7 @@ def _enum_lookup(enum_cls) -> dict[str, enum.Enum]:
         table[nfkc(member.name).lower()] = member
     for member in enum_cls:
         table[nfkc(str(member.value))] = member
+        table.setdefault(nfkc(tr(member.value)), member)  # as the request's language says it
     return table
 
 

@@ -1,6 +1,8 @@
 """Chinese column labels: each model declares its own (``__labels__``, next to ``__scope__``);
 only the bookkeeping columns every model has are named here. A view's ``label_columns`` may
-still override one for its screen."""
+still override one for its screen. The labels are msgids: ``labels_for`` gives a screen
+translated ones (office/kit/i18n.py)."""
+from office.kit.i18n import lazy
 
 COMMON = {"id": "编号", "created_at": "创建时间", "updated_at": "更新时间", "version": "版本"}
 
@@ -20,8 +22,8 @@ def label(model, column: str) -> str:
 
 
 def labels_for(model, columns) -> dict[str, str]:
-    """Labels for a view's columns."""
-    return {c: label(model, c) for c in columns}
+    """Labels for a view's columns, translated when they are shown."""
+    return {c: lazy(label(model, c)) for c in columns}
 
 
 def model_messages(model) -> dict[str, str]:

@@ -59,7 +59,7 @@ TITLES = {
 def _title(view: type[OfficeModelView], name: str) -> None:
     for attr, msgid in TITLES.items():
         if attr not in vars(view):  # a title the view declares itself wins
-            setattr(view, attr, lazy_gettext(msgid, name=name))
+            setattr(view, attr, lazy_gettext(msgid, name=lazy_gettext(name)))
 
 
 def register(appbuilder, view: type[OfficeModelView], name: str, category: str, icon: str = ""):

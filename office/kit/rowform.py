@@ -28,6 +28,7 @@ from flask_appbuilder.fields import EnumField, QuerySelectField, QuerySelectMult
 from werkzeug.datastructures import MultiDict
 
 from office.kit.columns import RELATION, describe
+from office.kit.i18n import locale_key
 from office.kit.validation import NOT_A_CHOICE
 from office.kit.values import form_text
 from office.models import ChangeLog, db
@@ -137,9 +138,10 @@ def check_version(item, sent) -> None:
 def _column(view, name: str):
     """describe(), once per view and column (an import fills a form per row)."""
     cache = view.__dict__.setdefault("_rowform_columns", {})
-    if name not in cache:
-        cache[name] = describe(view, name)
-    return cache[name]
+    key = (name, locale_key())  # its label is in the request's language
+    if key not in cache:
+        cache[key] = describe(view, name)
+    return cache[key]
 
 
 def _stored_text(view, name: str, item) -> list[str] | None:

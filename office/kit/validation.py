@@ -38,6 +38,7 @@ from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, StopValidation, ValidationError
 
+from office.kit.i18n import lazy
 from office.kit.labels import model_labels, model_messages
 from office.models import db
 
@@ -323,6 +324,7 @@ class ChoiceField(EnumField):
 
     def __init__(self, enum_class, enums, **kwargs):
         super().__init__(enum_class, enums, **kwargs)
+        self.choices = [(value, lazy(label)) for value, label in self.choices]  # shown translated
         coerce = self.coerce
 
         def known(value):

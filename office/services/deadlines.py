@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import joinedload
 
+from office.kit.i18n import N_, tr_n
 from office.models import Campaign, Step, Task, TaskStatus, db
 from office.scope import UserScope, scope_clause
 
@@ -61,7 +62,8 @@ class Deadline:
         return self.state == "overdue"
 
 
-STATE_LABELS = {"overdue": "已逾期", "due_soon": "7天内到期", "open": "未到期", "done": "已完成"}
+STATE_LABELS = {"overdue": N_("已逾期"), "due_soon": N_("7天内到期"), "open": N_("未到期"),
+                "done": N_("已完成")}
 STATE_COLOURS = {"done": "green", "overdue": "red", "due_soon": "amber", "open": "grey"}
 # Which state a group of tasks shows when they differ (the calendar, a unit's row).
 STATE_RANK = {"overdue": 0, "due_soon": 1, "open": 2, "done": 3}
@@ -72,11 +74,11 @@ def deadline_of(task: Task, day: dt.date | None = None) -> Deadline:
     days_left = (task.due_on - day).days
     if task.status == TaskStatus.done:
         late = task.done_on is not None and task.done_on > task.due_on
-        label = "已完成（逾期完成）" if late else "已完成"
+        label = N_("已完成（逾期完成）") if late else N_("已完成")
         return Deadline("done", days_left, label, "green")
     if days_left < 0:
-        return Deadline("overdue", days_left, f"逾期{-days_left}天", "red")
-    label = "今天到期" if days_left == 0 else f"剩{days_left}天"
+        return Deadline("overdue", days_left, tr_n("逾期%(n)s天", -days_left), "red")
+    label = N_("今天到期") if days_left == 0 else tr_n("剩%(n)s天", days_left)
     state = "due_soon" if days_left <= DUE_SOON_DAYS else "open"
     return Deadline(state, days_left, label, STATE_COLOURS[state])
 

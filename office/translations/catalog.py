@@ -10,7 +10,9 @@ the complete one: FAB's zh strings (whose catalogue misses a couple of dozen and
 "fuzzy" ones that never compile) completed, corrected, plus the app's own strings. So the
 template for zh is extracted from the installed flask_appbuilder package *and* from office/;
 extracting office/ alone and running `pybabel update` would mark FAB's strings obsolete.
-The en catalogue only carries the app's own msgids that are written in Chinese.
+The en catalogue carries the app's own msgids (office/ only), each with its English.
+
+The extraction map is ../../babel.cfg (also what `pybabel extract` reads in `make i18n`).
 """
 from __future__ import annotations
 
@@ -21,17 +23,17 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 HERE = Path(__file__).resolve().parent
 OFFICE = HERE.parent
 KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "__": None, "_l": None,
-            "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
-METHODS = [("**/translations/**", "ignore"), ("**.py", "python"),
-           ("**/templates/**.html", "jinja2")]
-OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.do"}}
+            "N_": None, "tr_n": None, "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
+BABEL_CFG = OFFICE.parent / "babel.cfg"
 CJK = re.compile(r"[\u4e00-\u9fff]")
+CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # with full-width punctuation
 LOCALES = ("zh", "en")
 
 
@@ -41,19 +43,37 @@ def _fab_dir() -> Path:
     return Path(flask_appbuilder.__file__).resolve().parent
 
 
+def _mapping():
+    with BABEL_CFG.open() as fh:
+        return parse_mapping_cfg(fh, str(BABEL_CFG))
+
+
 def _extract(root: Path, prefix: str, into: Catalog) -> None:
+    if str(OFFICE.parent) not in sys.path:
+        sys.path.insert(0, str(OFFICE.parent))  # babel.cfg names office.translations.extract
+    methods, options = _mapping()
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(root), METHODS, OPTIONS, KEYWORDS
+        str(root), methods, options, KEYWORDS
     ):
         into.add(message, None, [(f"{prefix}/{filename}", lineno)],
                  auto_comments=comments, context=context)
 
 
-def template(include_fab: bool) -> Catalog:
+def template(include_fab: bool, office_pot: Path | None = None) -> Catalog:
+    """The msgids: office/'s (extracted here, or read from `pybabel extract`'s .pot), and for
+    zh also Flask-AppBuilder's."""
     pot = Catalog(project="office", charset="utf-8")
     if include_fab:
         _extract(_fab_dir(), "flask_appbuilder", pot)
-    _extract(OFFICE, "office", pot)
+    if office_pot is None:
+        _extract(OFFICE, "office", pot)
+    else:
+        with Path(office_pot).open("rb") as fh:
+            for message in read_po(fh):
+                if message.id:
+                    pot.add(message.id, None, [(f"office/{f}", n) for f, n in message.locations],
+                            auto_comments=message.auto_comments, context=message.context,
+                            flags=message.flags)
     return pot
 
 
@@ -74,14 +94,10 @@ def save(catalog: Catalog, locale: str) -> None:
     path.write_bytes(buf.getvalue())
 
 
-def update() -> None:
+def update(office_pot: Path | None = None) -> None:
     """Add new msgids (no fuzzy guessing); msgids no longer used stay, harmlessly."""
     for locale in LOCALES:
-        pot = template(include_fab=(locale == "zh"))
-        if locale == "en":
-            for message in list(pot):
-                if message.id and not CJK.search(str(message.id)):
-                    pot.delete(message.id, message.context)
+        pot = template(include_fab=(locale == "zh"), office_pot=office_pot)
         catalog = load(locale) if po_path(locale).exists() else Catalog(locale=locale)
         kept = {m.id: m for m in catalog if m.id}
         if po_path(locale).exists():
@@ -92,10 +108,9 @@ def update() -> None:
                 catalog[msgid] = message
         catalog.obsolete.clear()
         for message in catalog:
-            if locale == "zh" and message.id and not message.string and CJK.search(
-                str(message.id)
-            ):
-                message.string = message.id  # written in Chinese already
+            if message.id and not message.string and isinstance(message.id, str) and (
+                    (locale == "zh") == bool(CHINESE.search(message.id))):
+                message.string = message.id  # written in the catalogue's language already
         save(catalog, locale)
         print(f"{po_path(locale).relative_to(OFFICE.parent)}: "
               f"{len(untranslated(catalog))} untranslated")
@@ -132,16 +147,17 @@ def check() -> int:
         for msgid in stale(locale):
             print(f"{locale}: .mo out of date for {msgid!r} (run: catalog.py compile)")
             problems += 1
-    for msgid in untranslated(load("zh")):
-        print(f"zh: untranslated or fuzzy: {msgid!r}")
-        problems += 1
+    for locale in LOCALES:
+        for msgid in untranslated(load(locale)):
+            print(f"{locale}: untranslated or fuzzy: {msgid!r}")
+            problems += 1
     return 1 if problems else 0
 
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "check"
     if command == "update":
-        update()
+        update(Path(sys.argv[2]) if len(sys.argv) > 2 else None)
     elif command == "compile":
         compile_all()
     elif command == "check":

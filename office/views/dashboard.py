@@ -14,6 +14,7 @@ from flask import abort, current_app, jsonify, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
+from office.kit.i18n import N_
 from office.roles import DASHBOARD, READ
 from office.scope import current_scope
 from office.services import dashboard as service, snapshot
@@ -125,7 +126,7 @@ class DashboardView(BaseView):
 
 def register_dashboard(appbuilder, category: str) -> None:
     """The menu entry 统计报表 › 工作看板 (office/views/menu.py calls this)."""
-    appbuilder.add_view(DashboardView, "工作看板", icon="fa-dashboard", category=category)
+    appbuilder.add_view(DashboardView, N_("工作看板"), icon="fa-dashboard", category=category)
     appbuilder.add_api(IndicatorApi)
 
 

@@ -23,6 +23,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from office.kit.downloads import send_download
+from office.kit.i18n import N_
 from office.models import Task, TaskEvidence, TaskStatus, TaskUpdate, db
 from office.roles import ADD, EDIT, MY_TASKS, NOTIFICATIONS, READ, TASK_BOARD
 from office.scope import current_scope, in_scope, scope_clause
@@ -238,9 +239,9 @@ class NotificationsView(_DeadlineView):
 
 
 MENU_ENTRIES = [
-    (MyTasksView, "我的任务", "fa-check-square-o"),
-    (TaskBoardView, "督办看板", "fa-th"),
-    (DeadlineCalendarView, "截止日历", "fa-calendar"),
+    (MyTasksView, N_("我的任务"), "fa-check-square-o"),
+    (TaskBoardView, N_("督办看板"), "fa-th"),
+    (DeadlineCalendarView, N_("截止日历"), "fa-calendar"),
 ]
 
 

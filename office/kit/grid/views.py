@@ -20,7 +20,6 @@ that knows only "previous / next" (kit/grid/query.page_query).
 from __future__ import annotations
 
 import re
-from functools import cached_property
 
 import sqlalchemy as sa
 from flask import jsonify, request, url_for
@@ -36,6 +35,7 @@ from wtforms.widgets import html_params
 from office.kit.columns import RELATION, describe
 from office.kit.grid import query as grid_query, save as grid_save
 from office.kit.grid.columns import build_columns, row_json
+from office.kit.i18n import locale_key
 from office.kit.refs import label_of
 from office.models import db
 from office.scope import ScopedInterface
@@ -97,9 +97,13 @@ class GridMixin:
 
     # ------------------------------------------------------------ helpers
 
-    @cached_property
+    @property
     def grid_columns(self):
-        return build_columns(self)
+        cache = self.__dict__.setdefault("_grid_columns", {})
+        key = locale_key()  # labels in the request's language
+        if key not in cache:
+            cache[key] = build_columns(self)
+        return cache[key]
 
     def _grid_may(self, verb: str) -> bool:
         permission = f"can_{verb}"

@@ -65,6 +65,7 @@ class ImportSpec:
             known[header_key(c.name)] = c.name
         for c in self.cols:
             known[header_key(c.label)] = c.name
+            known.setdefault(header_key(c.source_label or c.label), c.name)  # a Chinese sheet
         return known
 
 
