@@ -78,10 +78,20 @@ class LazySelect2Widget:
         return Markup(f"<select {attrs}>") + Markup("").join(options) + Markup("</select>")
 
 
+STATE_TITLES = {"overdue": "已逾期", "due_soon": "7天内到期"}
+
+
 class GridMixin:
     grid_page_size = 50
     lean_list = True
     list_widget = LeanListWidget
+    # A row's deadline state (done / overdue / due_soon / open / None), declared as
+    # staticmethod(function) by a screen whose rows have a deadline: the list page's and the
+    # grid's rows are coloured by it (overdue red, due soon amber; static/office/rows.css).
+    row_state = None
+
+    def _row_states(self, rows) -> list | None:
+        return None if self.row_state is None else [self.row_state(r) for r in rows]
 
     def _init_forms(self):
         super()._init_forms()
@@ -158,8 +168,11 @@ class GridMixin:
         # (from=<this page>, after=<cursor>, before=<first>) to jump from here by keyset
         cursor = grid_query.cursor_of(columns, req, rows[-1]) if rows and has_more else None
         first = grid_query.cursor_of(columns, req, rows[0]) if rows and req.page > 1 else None
+        data = [row_json(columns, item) for item in rows]
+        for row, state in zip(data, self._row_states(rows) or []):
+            row["_state"] = state
         return jsonify(
-            data=[row_json(columns, item) for item in rows],
+            data=data,
             last_page=req.page + 1 if has_more else req.page,
             has_more=has_more,
             cursor=cursor,
@@ -258,6 +271,8 @@ class GridMixin:
             page_size=page_size,
             count=len(rows),
             has_more=has_more,
+            row_states=self._row_states(rows),
+            state_titles=STATE_TITLES,
             pks=pks,
             actions=actions,
             filters=filters,

@@ -159,6 +159,9 @@
     var el = row.getElement();
     el.classList.toggle("grid-row-invalid", !!errs._row);
     el.classList.toggle("grid-row-new", isNewRow(data));
+    // a row with a deadline (tasks, findings): overdue red, due soon amber (office/rows.css)
+    el.classList.toggle("office-row-overdue", data._state === "overdue");
+    el.classList.toggle("office-row-due_soon", data._state === "due_soon");
     if (errs._row) { el.setAttribute("title", errs._row); } else { el.removeAttribute("title"); }
   }
 
