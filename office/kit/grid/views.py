@@ -27,6 +27,7 @@ from flask import jsonify, request, url_for
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import get_filter_args, get_page_size_args
 from flask_appbuilder.widgets import ListWidget
 from flask_login import current_user
 from markupsafe import Markup
@@ -34,7 +35,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.widgets import html_params
 
 from office.kit.columns import RELATION
-from office.kit.grid import query as grid_query, save as grid_save
+from office.kit.grid import count as grid_count, query as grid_query, save as grid_save
 from office.kit.grid.columns import build_columns, row_json
 from office.kit.refs import label_of
 from office.models import db
@@ -149,6 +150,7 @@ class GridMixin:
                 "save": url_for(f"{endpoint}.grid_save"),
                 "undo": url_for(f"{endpoint}.grid_undo"),
                 "options": url_for(f"{endpoint}.grid_options", field="__field__"),
+                "count": url_for(f"{endpoint}.grid_count"),
                 "list": url_for(f"{endpoint}.list"),
             },
         }
@@ -178,6 +180,26 @@ class GridMixin:
             cursor=cursor,
             first=first,
         )
+
+    @expose("/grid/count")
+    @has_access
+    def grid_count(self):
+        """共 N 条 (or 约 N / 超过 N, kit/grid/count.py) for the grid's query (its own
+        arguments) or, with ``list=1``, for the list page's (FAB's filter arguments). Asked
+        once per query by the page after it is drawn, so the page itself never counts."""
+        if request.args.get("list"):
+            get_filter_args(self._filters)
+            query = grid_query.list_matching(
+                self, self._filters.get_joined_filters(self._base_filters))
+            size = get_page_size_args().get(type(self).__name__) or self.page_size
+        else:
+            try:
+                req = grid_query.parse_request(request.args, self.grid_columns,
+                                               self.grid_page_size, self.base_order)
+            except grid_query.BadRequest as exc:
+                return jsonify(message=str(exc)), 400
+            query, size = grid_query.matching(self, self.grid_columns, req), req.size
+        return jsonify(grid_count.count_rows(query).as_json(size))
 
     @expose("/grid/options/<field>")
     @has_access
@@ -261,6 +283,11 @@ class GridMixin:
             self, joined_filters, order_column, order_direction, page, page_size,
             self._list_relations())
         pks = [self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(rows)]
+        count_url = None  # the page's own list (not a related list on a show page)
+        if request.endpoint == f"{type(self).__name__}.list":
+            count_url = url_for(f"{type(self).__name__}.grid_count") + "?list=1"
+            if request.query_string:
+                count_url += "&" + request.query_string.decode("latin-1")
         widgets["list"] = self.list_widget(
             label_columns=self.label_columns,
             include_columns=self.list_columns,
@@ -272,6 +299,7 @@ class GridMixin:
             count=len(rows),
             has_more=has_more,
             row_states=self._row_states(rows),
+            count_url=count_url,
             state_titles=STATE_TITLES,
             pks=pks,
             actions=actions,
