@@ -29,7 +29,7 @@ METHOD_VERBS = {
     "post": ADD, "put": EDIT,
     # Spreadsheet mode (office/kit/grid/views.py). grid_save / grid_undo check per row: edit for
     # changed rows, add for new ones (a batch may hold both), so they map to no single verb.
-    "grid": READ, "grid_data": READ, "grid_options": READ,
+    "grid": READ, "grid_data": READ, "grid_options": READ, "grid_count": READ,
 }
 
 TOWNSHIP_RECORDS = (

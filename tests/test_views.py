@@ -91,7 +91,7 @@ def _tabs(body: str) -> list[str]:
 def _rows(body: str) -> list[str]:
     """The list table's rows, as text."""
     table = body[body.index("<tbody") if "<tbody" in body else 0:]
-    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    rows = re.findall(r"<tr(?:\s[^>]*)?>(.*?)</tr>", table, re.S)  # a row may carry a class
     return [re.sub(r"<[^>]+>|\s+", " ", r) for r in rows]
 
 

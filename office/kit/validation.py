@@ -32,13 +32,11 @@ import re
 from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
-from flask_appbuilder.fields import EnumField
 from flask_appbuilder.forms import GeneralModelConverter
 from wtforms import HiddenField
-from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, InputRequired, StopValidation, ValidationError
+from wtforms.validators import DataRequired, InputRequired, StopValidation
 
-from office.kit.i18n import lazy
+from office.kit.fields import NOT_A_CHOICE, ChoiceField, clerk_fields  # noqa: F401 (re-exported)
 from office.kit.labels import model_labels, model_messages
 from office.models import db
 
@@ -314,55 +312,6 @@ def _unticked_is_an_answer(form_cls, model, columns) -> None:
                 ]
 
 
-NOT_A_CHOICE = "不是有效的选项"
-
-
-class ChoiceField(EnumField):
-    """FAB's EnumField, saying a bogus or empty choice as the field's error: FAB's raises a
-    bare KeyError (a bogus value) or ValueError (no choice), which WTForms 3.2 lets through as
-    a 500."""
-
-    def __init__(self, enum_class, enums, **kwargs):
-        super().__init__(enum_class, enums, **kwargs)
-        self.choices = [(value, lazy(label)) for value, label in self.choices]  # shown translated
-        coerce = self.coerce
-
-        def known(value):
-            try:
-                return coerce(value)
-            except KeyError:
-                raise ValueError(NOT_A_CHOICE) from None
-
-        self.coerce = known
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        if valuelist[0] in ("", "__None"):  # the blank choice: the required check judges it
-            self.data = None
-            return
-        try:
-            self.data = self.coerce(valuelist[0])
-        except (ValueError, TypeError):
-            self.data = None
-            raise ValueError(NOT_A_CHOICE) from None
-
-    def pre_validate(self, form):
-        if self.data is None:
-            return  # blank: Optional lets it be, InputRequired/DataRequired says it is needed
-        for value, _ in self.choices:
-            if self.data == self.coerce(value):
-                return
-        raise ValidationError(NOT_A_CHOICE)
-
-
-def _choices_say_no(form_cls) -> None:
-    for name in dir(form_cls):
-        unbound = getattr(form_cls, name, None)
-        if isinstance(unbound, UnboundField) and unbound.field_class is EnumField:
-            unbound.field_class = ChoiceField
-
-
 def _form(view, conv, columns, extra_fields, query_rel_fields):
     model = view.datamodel.obj
     form_cls = conv.create_form(
@@ -371,7 +320,7 @@ def _form(view, conv, columns, extra_fields, query_rel_fields):
         extra_fields, query_rel_fields,
     )
     _unticked_is_an_answer(form_cls, model, columns)
-    _choices_say_no(form_cls)
+    clerk_fields(form_cls)  # enum and relation choices, dates as typed (kit/fields.py)
     return form_cls
 
 

@@ -100,7 +100,7 @@ class CommitteeMember(VersionedMixin, db.Model):
     __tablename__ = "committee_member"
     __scope__ = ScopeRule(township="committee.compound.township_id")
     __labels__ = {  # the columns' Chinese names: screens, sheets, messages
-        "name": "名称", "committee": "业委会", "role": "职务", "phone": "电话",
+        "name": "姓名", "committee": "业委会", "role": "职务", "phone": "电话",
         "joined_on": "任职日期", "left_on": "离任日期",
     }
 

@@ -2,6 +2,7 @@
 
     today()                     the date every deadline is judged on (overridable, see below)
     deadline_of(task, day)      done / overdue / due soon / open, days left, label, colour
+    due_state(due_on, done)     the same state for any row with a deadline (findings too)
     my_tasks(scope)             "我的任务": a township's or department's own tasks, in groups
     board(campaign)             the county board: unit × step, overdue counts per unit
     month_calendar(scope, y, m) the deadlines of one month as a Monday-first month grid
@@ -67,6 +68,24 @@ STATE_LABELS = {"overdue": N_("已逾期"), "due_soon": N_("7天内到期"), "op
 STATE_COLOURS = {"done": "green", "overdue": "red", "due_soon": "amber", "open": "grey"}
 # Which state a group of tasks shows when they differ (the calendar, a unit's row).
 STATE_RANK = {"overdue": 0, "due_soon": 1, "open": 2, "done": 3}
+
+
+def due_state(due_on: dt.date | None, done: bool, day: dt.date | None = None) -> str | None:
+    """done / overdue / due_soon / open for anything with a deadline (a task, a finding's
+    整改时限), by the rules above; None without a deadline. A list row or grid row is
+    coloured by it (the views' ``row_state``, office/kit/grid/views.py)."""
+    if done:
+        return "done"
+    if due_on is None:
+        return None
+    days_left = (due_on - (day or today())).days
+    if days_left < 0:
+        return "overdue"
+    return "due_soon" if days_left <= DUE_SOON_DAYS else "open"
+
+
+def task_state(task: Task) -> str | None:
+    return due_state(task.due_on, task.status == TaskStatus.done)
 
 
 def deadline_of(task: Task, day: dt.date | None = None) -> Deadline:

@@ -1,8 +1,14 @@
 """Dispute mediation and inspection findings."""
 from office.kit.base import OfficeModelView
 from office.kit.loading import joined
-from office.models import Dispute, Finding
+from office.models import Dispute, Finding, FindingStatus
 from office.scope import ScopedInterface
+from office.services.deadlines import due_state
+
+
+def _finding_state(finding: Finding) -> str | None:
+    """Past its 整改时限 and not rectified: overdue (red); within 7 days: due soon (amber)."""
+    return due_state(finding.deadline, finding.status == FindingStatus.closed)
 
 
 class DisputeView(OfficeModelView):
@@ -29,3 +35,4 @@ class FindingView(OfficeModelView):
                       "description"]
     base_order = ("found_on", "desc")
     base_filters = [joined("compound")]
+    row_state = staticmethod(_finding_state)  # list and grid rows coloured by the deadline

@@ -26,7 +26,7 @@ from office.kit.loading import joined
 from office.models import Campaign, Indicator, Step, Target, Task, TaskUpdate
 from office.roles import ADD
 from office.scope import ScopedInterface
-from office.services import progress, tasks as service
+from office.services import deadlines, progress, tasks as service
 
 # A task's label names its owner (township or department): load them with every task dropdown.
 _TASK_CHOICES = {"task": [joined("township", "department")]}
@@ -115,6 +115,7 @@ class TaskView(OfficeModelView):
         "填写后，任务进度取自该考核指标的实时统计，不能手工填写")
     base_order = ("due_on", "asc")
     base_filters = [joined("township", "department")]
+    row_state = staticmethod(deadlines.task_state)  # list and grid rows coloured by due date
     related_views = [TaskUpdateView]
     show_template = "tasks/task_show.html"
     # The owner (township clerk, department liaison) reports status and progress; the title,

@@ -254,24 +254,45 @@ def plan_seek(key: SortKey, model, req: GridRequest, id_col=None) -> Seek:
     return best
 
 
-def fetch_page(view, columns: list[Col], req: GridRequest) -> tuple[list, bool]:
-    """One page of the view's rows for the grid, and whether another page follows."""
-    model = view.datamodel.obj
-    dialect = db.engine.dialect.name
+def _filtered(view, columns: list[Col], req: GridRequest):
+    """The view's query with the grid's column filters, and the search to apply."""
     query = _entity_query(view)
     for col, op, value in req.filters:
         query = query.filter(_filter_clause(col, op, value))
-    search = grid_search.build(model, columns, view.search_columns, req.q, dialect)
+    search = grid_search.build(view.datamodel.obj, columns, view.search_columns, req.q,
+                               db.engine.dialect.name)
+    return query, search
+
+
+def _fts_match(query, model, search):
+    fts = sa.table(search.fts_table, sa.column("rowid"))
+    query = query.join(fts, fts.c.rowid == model.id).filter(
+        sa.text(f"{search.fts_table} MATCH :fts_q").bindparams(fts_q=search.fts_match),
+        search.clause,
+    )
+    return query, fts
+
+
+def matching(view, columns: list[Col], req: GridRequest):
+    """The grid's matching rows, unordered (what fetch_page pages through; kit/grid/count)."""
+    query, search = _filtered(view, columns, req)
+    if search is None:
+        return query
+    if search.fts_table:
+        return _fts_match(query, view.datamodel.obj, search)[0]
+    return query.filter(search.clause)
+
+
+def fetch_page(view, columns: list[Col], req: GridRequest) -> tuple[list, bool]:
+    """One page of the view's rows for the grid, and whether another page follows."""
+    model = view.datamodel.obj
+    query, search = _filtered(view, columns, req)
     key = _sort_key(model, columns, req)
     loads = fk_loads(model, columns)
 
     # SQLite, ordered by id, searching indexed text: the FTS index drives, in rowid order.
     if search is not None and search.fts_table and key.expr is model.id:
-        fts = sa.table(search.fts_table, sa.column("rowid"))
-        query = query.join(fts, fts.c.rowid == model.id).filter(
-            sa.text(f"{search.fts_table} MATCH :fts_q").bindparams(fts_q=search.fts_match),
-            search.clause,
-        )
+        query, fts = _fts_match(query, model, search)
         seek = plan_seek(key, model, req, id_col=fts.c.rowid)
         direction = _walk(req.direction, seek.backward)
         if seek.cmp is not None:
@@ -365,13 +386,18 @@ def cursor_of(columns: list[Col], req: GridRequest, item) -> list | None:
 # ---------------------------------------------------------------- the HTML list page
 
 
+def list_matching(view, filters):
+    """The list page's matching rows: FAB's filters (the view's base filters joined in)."""
+    return view.datamodel.apply_filters(db.session.query(view.datamodel.obj), filters)
+
+
 def page_query(view, filters, order_column: str, order_direction: str, page: int,
                page_size: int, relations: list[str]) -> tuple[list, bool]:
     """FAB list page rows (its filters, its ordering), without a COUNT and without N+1:
     ``page_size + 1`` rows, related rows joined, deep pages through a deferred join."""
     model = view.datamodel.obj
     datamodel = view.datamodel
-    query = datamodel.apply_filters(db.session.query(model), filters)
+    query = list_matching(view, filters)
     if order_column:
         query = datamodel.apply_order_by(query, order_column, order_direction, add_pk=True)
     else:

@@ -26,6 +26,7 @@ from flask import jsonify, request, url_for
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import get_filter_args, get_page_size_args
 from flask_appbuilder.widgets import ListWidget
 from flask_login import current_user
 from markupsafe import Markup
@@ -33,7 +34,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.widgets import html_params
 
 from office.kit.columns import RELATION, describe
-from office.kit.grid import query as grid_query, save as grid_save
+from office.kit.grid import count as grid_count, query as grid_query, save as grid_save
 from office.kit.grid.columns import build_columns, row_json
 from office.kit.i18n import locale_key
 from office.kit.refs import label_of
@@ -78,10 +79,20 @@ class LazySelect2Widget:
         return Markup(f"<select {attrs}>") + Markup("").join(options) + Markup("</select>")
 
 
+STATE_TITLES = {"overdue": "已逾期", "due_soon": "7天内到期"}
+
+
 class GridMixin:
     grid_page_size = 50
     lean_list = True
     list_widget = LeanListWidget
+    # A row's deadline state (done / overdue / due_soon / open / None), declared as
+    # staticmethod(function) by a screen whose rows have a deadline: the list page's and the
+    # grid's rows are coloured by it (overdue red, due soon amber; static/office/rows.css).
+    row_state = None
+
+    def _row_states(self, rows) -> list | None:
+        return None if self.row_state is None else [self.row_state(r) for r in rows]
 
     def _init_forms(self):
         super()._init_forms()
@@ -143,6 +154,7 @@ class GridMixin:
                 "save": url_for(f"{endpoint}.grid_save"),
                 "undo": url_for(f"{endpoint}.grid_undo"),
                 "options": url_for(f"{endpoint}.grid_options", field="__field__"),
+                "count": url_for(f"{endpoint}.grid_count"),
                 "list": url_for(f"{endpoint}.list"),
                 # the xlsx export of what the grid shows (IoMixin.export with ?grid=1): it
                 # needs the read permission, as the grid itself does
@@ -166,13 +178,36 @@ class GridMixin:
         # (from=<this page>, after=<cursor>, before=<first>) to jump from here by keyset
         cursor = grid_query.cursor_of(columns, req, rows[-1]) if rows and has_more else None
         first = grid_query.cursor_of(columns, req, rows[0]) if rows and req.page > 1 else None
+        data = [row_json(columns, item) for item in rows]
+        for row, state in zip(data, self._row_states(rows) or []):
+            row["_state"] = state
         return jsonify(
-            data=[row_json(columns, item) for item in rows],
+            data=data,
             last_page=req.page + 1 if has_more else req.page,
             has_more=has_more,
             cursor=cursor,
             first=first,
         )
+
+    @expose("/grid/count")
+    @has_access
+    def grid_count(self):
+        """共 N 条 (or 约 N / 超过 N, kit/grid/count.py) for the grid's query (its own
+        arguments) or, with ``list=1``, for the list page's (FAB's filter arguments). Asked
+        once per query by the page after it is drawn, so the page itself never counts."""
+        if request.args.get("list"):
+            get_filter_args(self._filters)
+            query = grid_query.list_matching(
+                self, self._filters.get_joined_filters(self._base_filters))
+            size = get_page_size_args().get(type(self).__name__) or self.page_size
+        else:
+            try:
+                req = grid_query.parse_request(request.args, self.grid_columns,
+                                               self.grid_page_size, self.base_order)
+            except grid_query.BadRequest as exc:
+                return jsonify(message=str(exc)), 400
+            query, size = grid_query.matching(self, self.grid_columns, req), req.size
+        return jsonify(grid_count.count_rows(query).as_json(size))
 
     @expose("/grid/options/<field>")
     @has_access
@@ -264,6 +299,11 @@ class GridMixin:
             self, joined_filters, order_column, order_direction, page, page_size,
             self._list_relations())
         pks = [self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(rows)]
+        count_url = None  # the page's own list (not a related list on a show page)
+        if request.endpoint == f"{type(self).__name__}.list":
+            count_url = url_for(f"{type(self).__name__}.grid_count") + "?list=1"
+            if request.query_string:
+                count_url += "&" + request.query_string.decode("latin-1")
         widgets["list"] = self.list_widget(
             label_columns=self.label_columns,
             include_columns=self.list_columns,
@@ -274,6 +314,9 @@ class GridMixin:
             page_size=page_size,
             count=len(rows),
             has_more=has_more,
+            row_states=self._row_states(rows),
+            count_url=count_url,
+            state_titles=STATE_TITLES,
             pks=pks,
             actions=actions,
             filters=filters,

@@ -228,6 +228,9 @@
     var el = row.getElement();
     el.classList.toggle("grid-row-invalid", !!errs._row);
     el.classList.toggle("grid-row-new", isNewRow(data));
+    // a row with a deadline (tasks, findings): overdue red, due soon amber (office/rows.css)
+    el.classList.toggle("office-row-overdue", data._state === "overdue");
+    el.classList.toggle("office-row-due_soon", data._state === "due_soon");
     if (errs._row) { el.setAttribute("title", errs._row); } else { el.removeAttribute("title"); }
   }
 
@@ -365,6 +368,29 @@
     return qs;
   }
 
+  // 共 N 条 (kit/grid/count.py): asked once per query (filters, search, page size), after
+  // its first page is drawn; the page requests themselves never count
+  var counts = {};
+  function countRows(sig) {
+    if (counts[sig] !== undefined || !cfg.urls.count) { showCount(counts[sig]); return; }
+    counts[sig] = null;
+    fetch(cfg.urls.count + "?" + sig, {credentials: "same-origin",
+                                       headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        counts[sig] = body;
+        if (lastPage.sig !== sig) { return; }
+        showCount(body);
+        if (body && body.pages) { table.setMaxPage(Math.max(body.pages, lastPage.page)); }
+      })
+      .catch(function () { counts[sig] = undefined; });
+  }
+
+  function showCount(body) {
+    var el = document.getElementById("grid-count");
+    if (el) { el.textContent = body ? body.text : ""; }
+  }
+
   function requestData(url, config, params) {
     if (dirty.size && !window.confirm("有尚未保存的修改，翻页或刷新将放弃这些修改。继续吗？")) {
       return Promise.reject(new Error("cancelled"));
@@ -394,11 +420,14 @@
       .then(function (body) {
         lastPage = {sig: sig, page: params.page, cursor: body.cursor,
                     first: body.first};
+        countRows(sig);
+        var known = counts[sig] && counts[sig].pages;
         body.data.forEach(function (row) {
           Object.keys(row._labels || {}).forEach(function (f) { remember(f, row[f], row._labels[f]); });
         });
         setStatus(body.data.length ? "" : "没有符合条件的记录");
-        return {last_page: body.last_page, data: body.data};
+        return {last_page: known ? Math.max(known, body.last_page) : body.last_page,
+                data: body.data};
       })
       .catch(function (err) {
         if (err.message !== "cancelled") { setStatus("加载失败：" + err.message, "error"); }
