@@ -90,7 +90,7 @@ def test_township_clerk_follows_a_figure_to_their_compounds(page_as, county, art
     fill(county.campaign)
     page = page_as("town_a")
     hosts = record_hosts(page)
-    page.goto(f"{page.base}/?as_of={AS_OF}")  # "/" is their dashboard too
+    page.goto(f"{page.base}/dashboard/?as_of={AS_OF}")  # "/" is their 我的待办
     page.wait_for_selector("#dash-chart-committee_coverage canvas")
     rows = page.locator("#dash-townships tbody tr")
     assert rows.count() == 1 and county.a.township.name in rows.first.inner_text()

@@ -42,6 +42,11 @@ def test_filter_by_township_lists_and_exports_the_filtered_rows(page_as, county,
     assert "for=filter" in asked.value.url
     option = page.locator(".select2-results__option", has_text="城关街道")
     option.wait_for()
+    # select2 draws each answer as it comes (the one to the empty query of opening may land
+    # after): wait until the choices are those of 城关 - a timeout if they never are.
+    page.wait_for_function("""() => {
+        const shown = [...document.querySelectorAll('.select2-results__option')];
+        return shown.length === 1 && shown[0].innerText.trim() === '城关街道'; }""")
     assert page.locator(".select2-results__option").all_inner_texts() == ["城关街道"]
     page.screenshot(path=str(artifacts / "filters_typed.png"))
     option.click()
