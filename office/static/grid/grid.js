@@ -256,9 +256,9 @@
     var hi = document.createElement("input");
     [lo, hi].forEach(function (input, i) {
       input.type = type === "date" ? "text" : type;
-      input.placeholder = i ? "至" : "从";
-      if (type === "date") { input.title = "日期，如 2020-06-30"; }
-      input.setAttribute("aria-label", col.title + (i ? " 不大于" : " 不小于"));
+      input.placeholder = i ? T("至") : T("从");
+      if (type === "date") { input.title = T("日期，如 2020-06-30"); }
+      input.setAttribute("aria-label", col.title + (i ? T(" 不大于") : T(" 不小于")));
       input.addEventListener("change", function () { success({min: lo.value, max: hi.value}); });
       input.addEventListener("keydown", function (e) { e.stopPropagation(); });
       box.appendChild(input);
