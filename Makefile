@@ -102,7 +102,7 @@ migrate: db
 # obsolete), then both are compiled (commit the .po and .mo files) and checked for gaps.
 POT := $(VENV)/office-messages.pot
 i18n: setup
-	PYTHONPATH=. $(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ -k tr_n -k _l -k __ \
+	PYTHONPATH=. $(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ -k tr_n -k _l -k __ -k tr -k lazy -k flash_tr \
 		--no-wrap --sort-by-file -o $(POT) office
 	$(PY) office/translations/catalog.py update $(POT)
 	$(VENV)/bin/pybabel -q compile -d office/translations

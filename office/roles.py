@@ -7,6 +7,8 @@ defined here, checked in memory (no query per menu entry or button), identical o
 """
 from __future__ import annotations
 
+from flask_babel import gettext
+
 READ, ADD, EDIT, DELETE = "read", "add", "edit", "delete"
 CRUD = frozenset({READ, ADD, EDIT, DELETE})
 RO = frozenset({READ})
@@ -118,12 +120,12 @@ assert set(ROLE_LABELS) == {"Admin", *ROLE_GRANTS}, "every role needs a label"
 def role_label(name: str) -> str:
     """乡镇（街道、场）工作人员（TownshipClerk）; a role not defined here by its name alone."""
     label = ROLE_LABELS.get(name)
-    return f"{label}（{name}）" if label else name
+    return gettext("%(label)s（%(name)s）", label=gettext(label), name=name) if label else name
 
 
 def role_labels(roles) -> str:
     """A user's roles as a screen shows them, 、-separated (FAB printed "[TownshipClerk]")."""
-    return "、".join(role_label(getattr(r, "name", str(r))) for r in roles or [])
+    return gettext("、").join(role_label(getattr(r, "name", str(r))) for r in roles or [])
 
 
 # Roles whose users see the whole county; the others are bounded by township/department.

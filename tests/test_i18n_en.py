@@ -86,11 +86,6 @@ def english_admin(login):
     client.get("/lang/zh")
 
 
-# What is left (issue 11, point 3): the FAB actions' names and related-view titles declared in
-# views (生成任务, 标记为已更换, 实施步骤列表), the security screens' labels (views/users.py,
-# role labels), the change log's composed text, the calendar's weekday header, a committee's
-# str() (第1届业主委员会) and member's role suffix, the task board's unit kinds and overdue text.
-@pytest.mark.xfail(strict=True, reason="some view-declared strings are still Chinese (see above)")
 def test_every_menu_page_is_english(app, english_admin, county):
     data = stored_strings()
     failures = []

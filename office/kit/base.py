@@ -6,7 +6,7 @@ permission naming, row scope on every path, bulk delete and the bookkeeping colu
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request
+from flask import abort, g, redirect, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.actions import action as bulk_action
 from flask_appbuilder.baseviews import expose
@@ -20,7 +20,7 @@ from werkzeug.exceptions import NotFound
 from office.kit.audit.views import HistoryMixin
 from office.kit.dependants import HasDependants, refuse_orphans
 from office.kit.grid.views import GridMixin
-from office.kit.i18n import lazy
+from office.kit.i18n import flash_tr, lazy, tr
 from office.kit.io.views import IoMixin
 from office.kit.labels import labels_for
 from office.kit.rowform import (
@@ -283,11 +283,12 @@ class OfficeModelView(
                 self.pre_delete(item)
         except HasDependants as exc:
             db.session.rollback()
-            flash(f"{item}：{exc.message}（本次未删除任何记录）", "danger")
+            flash_tr("%(item)s：%(why)s（本次未删除任何记录）", "danger", item=item,
+                     why=tr(exc.message))
             self.update_redirect()
             return redirect(self.get_redirect())
         self.datamodel.delete_all(items)
-        flash(_("已删除 %(n)s 条记录", n=len(items)), "info")
+        flash_tr("已删除 %(n)s 条记录", "info", n=len(items))
         self.update_redirect()
         return redirect(self.get_redirect())
 

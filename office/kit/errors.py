@@ -11,6 +11,7 @@ import logging
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from office.kit.i18n import tr
 from office.models import db
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ MESSAGES = {
 
 def _too_large_message() -> str:
     limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-    return f"上传的文件超过 {limit} MB 的上限，请拆分成几个较小的文件分批导入。"
+    return tr("上传的文件超过 %(limit)s MB 的上限，请拆分成几个较小的文件分批导入。", limit=limit)
 
 
 def _wants_json() -> bool:

@@ -4,7 +4,7 @@ language and the default UI); English is in office/translations/en. Strings decl
 office/translations/extract.py, and translated here, where the kit shows them."""
 from __future__ import annotations
 
-from flask import has_request_context
+from flask import flash, has_request_context
 from flask_babel import get_locale, gettext, lazy_gettext
 
 
@@ -13,15 +13,22 @@ def N_(text: str) -> str:  # noqa: N802 - the gettext convention for "mark, tran
     return text
 
 
-def tr(text):
+def tr(text, **values):
     """The current request's translation of a msgid (itself outside a request: jobs, CLI and
-    the return to the city stay Chinese)."""
-    return gettext(str(text)) if text else text
+    the return to the city stay Chinese), its ``%(name)s`` placeholders filled from values."""
+    return gettext(str(text), **values) if text else text
 
 
 def tr_n(msgid: str, n) -> str:
     """A msgid with one number, ``%(n)s``, in the request's language."""
     return gettext(msgid, n=n)
+
+
+def flash_tr(message, category: str = "message", **values) -> None:
+    """Flashes a msgid in the request's language, with named placeholders filled in:
+    ``flash_tr("已删除 %(n)s 条记录", "info", n=3)``. A message that is not a msgid (a domain
+    error's text, say) is flashed as it is."""
+    flash(tr(message, **values), category)
 
 
 def lazy(text):

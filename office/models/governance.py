@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from office.models.base import LabelledEnum, ScopeRule, VersionedMixin, db, enum_column
@@ -86,7 +87,9 @@ class OwnersCommittee(VersionedMixin, db.Model):
     note: Mapped[str | None] = mapped_column(sa.Text)
 
     def __str__(self) -> str:
-        return f"{self.compound} 第{self.term_no}届{self.kind}"
+        # in the request's language (a msgid; the enum label too): lists, dropdowns, exports
+        return gettext("%(compound)s 第%(n)s届%(kind)s", compound=self.compound, n=self.term_no,
+                       kind=gettext(str(self.kind)))
 
 
 class MemberRole(LabelledEnum):
@@ -114,7 +117,7 @@ class CommitteeMember(VersionedMixin, db.Model):
     left_on: Mapped[dt.date | None] = mapped_column(sa.Date)
 
     def __str__(self) -> str:
-        return f"{self.name}({self.role})"
+        return gettext("%(name)s(%(role)s)", name=self.name, role=gettext(str(self.role)))
 
 
 class SupervisionKind(LabelledEnum):

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from office import indicators as ind
 from office.indicators import INDICATORS, Rate
+from office.kit.i18n import tr
 from office.models import Campaign, Compound, Township, db
 from office.scope import UNRESTRICTED, UserScope, scope_clause
 from office.services import snapshot
@@ -140,13 +141,14 @@ def _target_json(target, rate: Rate | None, as_of: dt.date, primary) -> dict:
     status = ind.status_against_target(rate, target, as_of) if rate is not None else None
     days = (target.due_on - as_of).days
     if status == "met":
-        note = "已达标"
+        note = tr("已达标")
     elif status == "pending":
-        note = f"未达标，距完成时限还有 {days} 天"
+        note = tr("未达标，距完成时限还有 %(n)s 天", n=days)
     elif status == "not_met":
-        note = "未达标，已到完成时限" if days == 0 else f"未达标，已超过完成时限 {-days} 天"
+        note = (tr("未达标，已到完成时限") if days == 0
+                else tr("未达标，已超过完成时限 %(n)s 天", n=-days))
     else:
-        note = "暂无数据"
+        note = tr("暂无数据")
     threshold = target.threshold.normalize()
     return {"threshold": float(target.threshold), "threshold_text": f"{threshold:f}%",
             "due_on": target.due_on.isoformat(), "status": status,

@@ -203,7 +203,7 @@ def board(campaign: Campaign, day: dt.date | None = None) -> dict:
                      else ("department", task.department_id))
         if owner_key not in rows:
             rows[owner_key] = Row(owner_key, task.owner.name,
-                                  "乡镇（街道、场）" if task.township_id else "部门")
+                                  N_("乡镇（街道、场）") if task.township_id else N_("部门"))
         row, column, deadline = rows[owner_key], columns[key], deadline_of(task, day)
         row.cells.setdefault(key, []).append((task, deadline))
         for target in (row, column):
@@ -244,7 +244,7 @@ def current_campaign(campaign_id: int | None, day: dt.date | None = None) -> Cam
 
 # ------------------------------------------------------------------ the calendar
 
-WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
+WEEKDAYS = [N_("周一"), N_("周二"), N_("周三"), N_("周四"), N_("周五"), N_("周六"), N_("周日")]
 
 
 @dataclass

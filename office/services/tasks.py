@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from office.kit.i18n import tr
 from office.models import (
     Campaign,
     Department,
@@ -150,15 +151,15 @@ class Generated:
 
     @property
     def message(self) -> str:
-        parts = [f"新生成 {len(self.created)} 项任务"]
+        parts = [tr("新生成 %(n)s 项任务", n=len(self.created))]
         if self.adopted:
-            parts.append(f"关联已有任务 {len(self.adopted)} 项")
+            parts.append(tr("关联已有任务 %(n)s 项", n=len(self.adopted)))
         if self.existing:
-            parts.append(f"已存在 {self.existing} 项（未重复生成）")
+            parts.append(tr("已存在 %(n)s 项（未重复生成）", n=self.existing))
         if self.skipped:
-            parts.append(f"{len(self.skipped)} 个步骤未指定下达对象，未生成："
-                         + "、".join(f"「{t}」" for t in self.skipped))
-        return "，".join(parts)
+            parts.append(tr("%(n)s 个步骤未指定下达对象，未生成：", n=len(self.skipped))
+                         + tr("、").join(tr("「%(title)s」", title=t) for t in self.skipped))
+        return tr("，").join(parts)
 
 
 def addressees(step: Step) -> tuple[list[Township], list[Department]]:
@@ -293,11 +294,11 @@ class Copied:
 
     @property
     def message(self) -> str:
-        text = (f"已复制为「{self.campaign.name}」：设置、考核指标和实施步骤的日期顺延至"
-                f"{self.campaign.year}年")
+        text = tr("已复制为「%(name)s」：设置、考核指标和实施步骤的日期顺延至%(year)s年",
+                  name=self.campaign.name, year=self.campaign.year)
         if self.generated is not None:
-            return f"{text}；{self.generated.message}"
-        return f"{text}；任务未复制，请核对实施步骤后生成任务"
+            return text + tr("；") + self.generated.message
+        return text + tr("；") + tr("任务未复制，请核对实施步骤后生成任务")
 
 
 def plan_counts(campaign: Campaign) -> dict[str, int]:

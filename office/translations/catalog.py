@@ -30,7 +30,8 @@ from babel.messages.pofile import read_po, write_po
 HERE = Path(__file__).resolve().parent
 OFFICE = HERE.parent
 KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "__": None, "_l": None,
-            "N_": None, "tr_n": None, "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
+            "N_": None, "tr_n": None, "tr": None, "lazy": None,
+            "flash_tr": None, "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
 BABEL_CFG = OFFICE.parent / "babel.cfg"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # with full-width punctuation

@@ -10,7 +10,8 @@ import io
 
 from babel.messages.extract import extract_python
 
-DECLARED_DICTS = {"__labels__", "__messages__", "COMMON", "description_columns", "label_columns"}
+DECLARED_DICTS = {"__labels__", "__messages__", "COMMON", "description_columns", "label_columns",
+                  "ROLE_LABELS"}
 
 
 def _strings(node) -> list[tuple[int, str]]:

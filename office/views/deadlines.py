@@ -16,14 +16,14 @@ Permission names: office/roles.py (ROLE_GRANTS); the endpoints' verbs: _Deadline
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from office.kit.downloads import send_download
-from office.kit.i18n import N_
+from office.kit.i18n import N_, flash_tr, tr
 from office.models import Task, TaskEvidence, TaskStatus, TaskUpdate, db
 from office.roles import ADD, EDIT, MY_TASKS, NOTIFICATIONS, READ, TASK_BOARD
 from office.scope import current_scope, in_scope, scope_clause
@@ -57,9 +57,9 @@ def _task_or_404(task_id: int) -> Task:
 
 def _status_note(was: TaskStatus, now: TaskStatus) -> str:
     if was != now and now == TaskStatus.done:
-        return "，任务已标记为完成"
+        return tr("，任务已标记为完成")
     if was == TaskStatus.done and now != TaskStatus.done:
-        return "，任务已重新打开"
+        return tr("，任务已重新打开")
     return ""
 
 
@@ -119,9 +119,10 @@ class TaskBoardView(_DeadlineView):
         try:
             sent = urging.urge(task, current_user)
         except urging.UrgeError as exc:
-            flash(str(exc), "warning")
+            flash_tr(str(exc), "warning")
         else:
-            flash(f"已向{task.owner.name}的 {sent} 位用户发送催办提醒", "success")
+            flash_tr("已向%(owner)s的 %(n)s 位用户发送催办提醒", "success", owner=task.owner.name,
+                     n=sent)
         return redirect(url_for(f"{type(self).__name__}.task_board", campaign=task.campaign_id))
 
 
@@ -183,9 +184,9 @@ class TaskProgressView(_DeadlineView):
                                      int(raw) if raw else None, form["done"],
                                      request.files.getlist("files"), reopen=form["reopen"])
         except (TaskError, evidence.EvidenceError) as exc:
-            flash(str(exc), "danger")
+            flash_tr(str(exc), "danger")
             return self._page(_task_or_404(task_id), form, 400)
-        flash("进展已保存" + _status_note(was, task.status), "success")
+        flash_tr(tr("进展已保存") + _status_note(was, task.status), "success")
         return redirect(url_for(f"{type(self).__name__}.progress_form", task_id=task_id))
 
     @expose("/evidence/<int:evidence_id>")
@@ -234,7 +235,10 @@ class NotificationsView(_DeadlineView):
     @has_access
     def notification_read_all(self):
         n = notifications.mark_all_read(current_user)
-        flash(f"已将 {n} 条提醒标记为已读" if n else "没有未读的提醒", "info")
+        if n:
+            flash_tr("已将 %(n)s 条提醒标记为已读", "info", n=n)
+        else:
+            flash_tr("没有未读的提醒", "info")
         return redirect(url_for(f"{type(self).__name__}.notification_list"))
 
 

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
-    flash,
     jsonify,
     redirect,
     request,
@@ -30,6 +29,7 @@ from flask_login import current_user
 
 from office.kit.base import OfficeModelView
 from office.kit.downloads import send_download
+from office.kit.i18n import flash_tr
 from office.kit.labels import to_minute
 from office.models import Campaign, ReportRun, ReportStatus, SubmissionStatus, db
 from office.roles import ADD, READ, REPORTS
@@ -188,7 +188,7 @@ class ReportRunView(OfficeModelView):
         try:
             path = report_archive.archived_file(run)
         except ReportError as exc:
-            flash(str(exc), "danger")
+            flash_tr(str(exc), "danger")
             return self._back(run)
         response = send_download(path, report_archive.download_name(run), mimetype=XLSX,
                                  fallback=report_archive.download_fallback(run))
@@ -203,10 +203,10 @@ class ReportRunView(OfficeModelView):
         try:
             as_of = dt.date.fromisoformat(request.form.get("as_of", "").strip())
         except ValueError:
-            flash("请按 YYYY-MM-DD 填写统计截止日期", "danger")
+            flash_tr("请按 YYYY-MM-DD 填写统计截止日期", "danger")
             return self._back()
         if as_of > snapshot.today():
-            flash("统计截止日期不能晚于今天", "danger")
+            flash_tr("统计截止日期不能晚于今天", "danger")
             return self._back()
         campaign = request.form.get("campaign_id", "").strip()
         try:
@@ -214,9 +214,10 @@ class ReportRunView(OfficeModelView):
                                         request.form.get("reviewer", "")[:64],
                                         int(campaign) if campaign.isdigit() else None)
         except ReportError as exc:
-            flash(str(exc), "danger")
+            flash_tr(str(exc), "danger")
             return self._back()
-        flash(f"已开始生成统计截止日期为 {as_of.isoformat()} 的报表（第{run.id}号）", "info")
+        flash_tr("已开始生成统计截止日期为 %(as_of)s 的报表（第%(id)s号）", "info",
+                 as_of=as_of.isoformat(), id=run.id)
         return self._back(run)
 
     @expose("/report/retry/<int:pk>", methods=["POST"])
@@ -225,9 +226,9 @@ class ReportRunView(OfficeModelView):
         run = self._run_or_404(pk)
         try:
             report_runs.retry_run(run)
-            flash(f"第{run.id}号报表已重新提交生成", "info")
+            flash_tr("第%(id)s号报表已重新提交生成", "info", id=run.id)
         except ReportError as exc:
-            flash(str(exc), "danger")
+            flash_tr(str(exc), "danger")
         return self._back(run)
 
     @expose("/report/regenerate/<int:pk>", methods=["POST"])
@@ -237,9 +238,10 @@ class ReportRunView(OfficeModelView):
         try:
             new = report_runs.regenerate(run, current_user.username)
         except ReportError as exc:
-            flash(str(exc), "danger")
+            flash_tr(str(exc), "danger")
             return self._back(run)
-        flash(f"已按同一统计截止日期重新生成（第{new.id}号）；第{run.id}号报表保持归档不变", "info")
+        flash_tr("已按同一统计截止日期重新生成（第%(new)s号）；第%(id)s号报表保持归档不变", "info",
+                 new=new.id, id=run.id)
         return self._back(new)
 
     @expose("/report/submit/<int:pk>", methods=["POST"])
@@ -248,9 +250,9 @@ class ReportRunView(OfficeModelView):
         run = self._run_or_404(pk)
         try:
             submission.start_submission(run, current_user.username)
-            flash("已开始向市级平台报送", "info")
+            flash_tr("已开始向市级平台报送", "info")
         except ReportError as exc:
-            flash(str(exc), "danger")
+            flash_tr(str(exc), "danger")
         return self._back(run)
 
     @expose("/report/receipt/<int:pk>", methods=["POST"])
@@ -261,12 +263,12 @@ class ReportRunView(OfficeModelView):
         try:
             day = dt.date.fromisoformat(raw) if raw else None
         except ValueError:
-            flash("请按 YYYY-MM-DD 填写报送日期", "danger")
+            flash_tr("请按 YYYY-MM-DD 填写报送日期", "danger")
             return self._back(run)
         try:
             submission.record_receipt(run, request.form.get("receipt_no", ""), day,
                                       current_user.username)
-            flash(f"已登记市级回执编号 {run.receipt_no}", "info")
+            flash_tr("已登记市级回执编号 %(no)s", "info", no=run.receipt_no)
         except ReportError as exc:
-            flash(str(exc), "danger")
+            flash_tr(str(exc), "danger")
         return self._back(run)

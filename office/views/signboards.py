@@ -13,7 +13,7 @@ the Signboard entity's: reading prints, editing replaces (office/roles.py).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action as bulk_action
 from flask_appbuilder.models.filters import BaseFilter
@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from office.kit.audit.log import audit_context
 from office.kit.base import OfficeModelView
+from office.kit.i18n import flash_tr, lazy, tr
 from office.kit.loading import joined
 from office.models import ChangeSource, Compound, Signboard, Township, db
 from office.roles import EDIT, READ
@@ -78,20 +79,20 @@ class GridActionsMixin:
     @expose("/grid/action/<name>", methods=["POST"])
     def grid_action(self, name):
         if not current_user.is_authenticated:
-            return jsonify(message="请先登录"), 401
+            return jsonify(message=tr("请先登录")), 401
         if name not in self.grid_actions or name not in (self.actions or {}):
-            return jsonify(message="没有这个操作"), 404
+            return jsonify(message=tr("没有这个操作")), 404
         if not self._grid_action_may(name):
-            return jsonify(message="您没有执行该操作的权限"), 403
+            return jsonify(message=tr("您没有执行该操作的权限")), 403
         ids = (request.get_json(silent=True) or {}).get("ids")
         try:
             ids = sorted({int(i) for i in ids})
         except (TypeError, ValueError):
-            return jsonify(message="请先在表格中选中要操作的行"), 400
+            return jsonify(message=tr("请先在表格中选中要操作的行")), 400
         if not ids:
-            return jsonify(message="请先在表格中选中要操作的行"), 400
+            return jsonify(message=tr("请先在表格中选中要操作的行")), 400
         if len(ids) > MAX_ACTION_ROWS:
-            return jsonify(message=f"一次最多操作 {MAX_ACTION_ROWS} 行"), 400
+            return jsonify(message=tr("一次最多操作 %(n)s 行", n=MAX_ACTION_ROWS)), 400
         model = self.datamodel.obj
         query = self.datamodel.writable().apply_filters(db.session.query(model),
                                                         self._base_filters)
@@ -126,9 +127,10 @@ class StaleOnly(BaseFilter):
 def _compound_with_print_link(compound) -> Markup:
     if compound is None:
         return Markup("")
-    return Markup('{} <a class="office-print-link" href="{}" title="打印该小区的公示牌">'
-                  '<i class="fa fa-print"></i> 打印</a>').format(
-        str(compound), url_for("SignboardPrintView.compound", compound_id=compound.id))
+    return Markup('{} <a class="office-print-link" href="{}" title="{}">'
+                  '<i class="fa fa-print"></i> {}</a>').format(
+        str(compound), url_for("SignboardPrintView.compound", compound_id=compound.id),
+        tr("打印该小区的公示牌"), tr("打印"))
 
 
 class _Boards(GridActionsMixin, OfficeModelView):
@@ -152,22 +154,22 @@ class _Boards(GridActionsMixin, OfficeModelView):
     # the new one
     method_verbs = {"mark_replaced": EDIT}
 
-    @bulk_action("mark_replaced", "标记为已更换",
-                 "今天拆除所选公示牌，并按现行通讯录版本登记新公示牌？", "fa-exchange")
+    @bulk_action("mark_replaced", lazy("标记为已更换"),
+                 lazy("今天拆除所选公示牌，并按现行通讯录版本登记新公示牌？"), "fa-exchange")
     def mark_replaced(self, items):
         items = items if isinstance(items, list) else [items]
         try:
-            flash(self.mark_replaced_rows(items), "success")
+            flash_tr(self.mark_replaced_rows(items), "success")
         except ValueError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            flash_tr(str(exc), "danger")
         self.update_redirect()
         return redirect(self.get_redirect())
 
     def mark_replaced_rows(self, items) -> str:
         """Replace the boards (services/signboards.mark_replaced), in the user's scope."""
         if not items:
-            raise ValueError("请先选择要标记为已更换的公示牌")
+            raise ValueError(tr("请先选择要标记为已更换的公示牌"))
         for item in items:
             self.pre_update(item)
         new = service.mark_replaced(items)
@@ -177,10 +179,10 @@ class _Boards(GridActionsMixin, OfficeModelView):
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
-            raise ValueError("所选公示牌刚被他人修改，请刷新后重试") from None
-        versions = "、".join(sorted({f"第{b.directory_version}版" for b in new}))
-        return (f"已将 {len(new)} 块公示牌标记为已更换，新公示牌为{versions}"
-                f"（安装日期 {new[0].installed_on}）")
+            raise ValueError(tr("所选公示牌刚被他人修改，请刷新后重试")) from None
+        versions = tr("、").join(sorted({tr("第%(n)s版", n=b.directory_version) for b in new}))
+        return tr("已将 %(n)s 块公示牌标记为已更换，新公示牌为%(versions)s（安装日期 %(on)s）",
+                  n=len(new), versions=versions, on=new[0].installed_on)
 
 
 class SignboardView(_Boards):
@@ -191,10 +193,10 @@ class StaleSignboardView(_Boards):
     """待更换公示牌: boards in place that show an older directory than the one in effect.
     Read, edit and replace only: a board is added by replacing, never here."""
 
-    list_title = "待更换公示牌"
-    show_title = lazy_gettext("Show %(name)s", name="公示牌")
-    edit_title = lazy_gettext("Edit %(name)s", name="公示牌")
-    add_title = lazy_gettext("Add %(name)s", name="公示牌")
+    list_title = lazy("待更换公示牌")
+    show_title = lazy_gettext("Show %(name)s", name=lazy("公示牌"))
+    edit_title = lazy_gettext("Edit %(name)s", name=lazy("公示牌"))
+    add_title = lazy_gettext("Add %(name)s", name=lazy("公示牌"))
     list_columns = ["compound", "compound.township", "location", "directory_version",
                     "installed_on"]
     label_columns = {"compound.township": "乡镇（街道、场）"}
@@ -267,7 +269,7 @@ class SignboardPrintView(BaseView):
                     f"%{escape_like(term)}%", escape="\\"))
                 .options(sa.orm.joinedload(Compound.township))
                 .order_by(Compound.name).limit(50)))
-        return self.render_template("signboards/index.html", title="公示牌打印",
+        return self.render_template("signboards/index.html", title=tr("公示牌打印"),
                                     towns=towns, stale=stale, term=term, found=found)
 
     @expose("/compound/<int:compound_id>")
@@ -281,7 +283,8 @@ class SignboardPrintView(BaseView):
         boards = service.boards_for([compound])
         return self.render_template("signboards/print.html", boards=boards,
                                     missing=service.missing_units(boards),
-                                    title=f"{compound.name} 公示牌", back=url_for(".index"))
+                                    title=tr("%(name)s 公示牌", name=compound.name),
+                                    back=url_for(".index"))
 
     @expose("/township/<int:township_id>")
     @has_access
@@ -293,5 +296,6 @@ class SignboardPrintView(BaseView):
         boards = service.boards_for(service.compounds_of_township(township_id))
         return self.render_template("signboards/print.html", boards=boards,
                                     missing=service.missing_units(boards),
-                                    title=f"{township.name} 公示牌（{len(boards)}块）",
+                                    title=tr("%(name)s 公示牌（%(n)s块）", name=township.name,
+                                             n=len(boards)),
                                     back=url_for(".index"), township=township)

@@ -12,7 +12,7 @@ notifications) are in office/views/deadlines.py.
 """
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_appbuilder.actions import action
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.fields import EnumField
@@ -22,6 +22,7 @@ from flask_appbuilder.security.decorators import has_access
 from sqlalchemy.orm import selectinload
 
 from office.kit.base import OfficeModelView
+from office.kit.i18n import flash_tr, lazy, tr, tr_n
 from office.kit.loading import joined
 from office.models import Campaign, Indicator, Step, Target, Task, TaskUpdate
 from office.roles import ADD
@@ -31,10 +32,10 @@ from office.services import deadlines, progress, tasks as service
 # A task's label names its owner (township or department): load them with every task dropdown.
 _TASK_CHOICES = {"task": [joined("township", "department")]}
 STEP_PERMISSION = "CampaignStep"
-CONFIRM_PLAN = "按实施方案“四、实施步骤”为本方案添加步骤？已有的步骤不会重复添加。"
-CONFIRM_GENERATE = "按所选步骤为各乡镇（街道、场）、部门生成任务？已生成的不会重复生成。"
-CONFIRM_GENERATE_ALL = ("按本方案的全部实施步骤为各乡镇（街道、场）、部门生成任务？"
-                        "已生成的不会重复生成。")
+CONFIRM_PLAN = lazy("按实施方案“四、实施步骤”为本方案添加步骤？已有的步骤不会重复添加。")
+CONFIRM_GENERATE = lazy("按所选步骤为各乡镇（街道、场）、部门生成任务？已生成的不会重复生成。")
+CONFIRM_GENERATE_ALL = lazy("按本方案的全部实施步骤为各乡镇（街道、场）、部门生成任务？"
+                            "已生成的不会重复生成。")
 
 
 class SelectInLoad(BaseFilter):
@@ -47,25 +48,36 @@ class SelectInLoad(BaseFilter):
         return query.options(*[selectinload(getattr(self.model, path)) for path in value])
 
 
+NONE_CHOICE = lazy("（无）")
+
+
 class OptionalEnumField(EnumField):
     """FAB's enum select with an empty first choice, for a nullable enum column: FAB offers none,
     so a task's edit form silently gave every task without an indicator the first one."""
 
-    def __init__(self, enum_class, label=None, description=None, blank="（无）", **kwargs):
+    def __init__(self, enum_class, label=None, description=None, blank=NONE_CHOICE, **kwargs):
         kwargs.setdefault("widget", Select2Widget())
         super().__init__(enum_class=enum_class, enums=[m.name for m in enum_class], label=label,
                          description=description, **kwargs)
-        self.choices = [("", blank), *self.choices]
+        self.choices = [("", blank), *((v, lazy(label)) for v, label in self.choices)]
         coerce = self.coerce
         self.coerce = lambda value: None if value in ("", None) else coerce(value)
 
 
-def _indicator_field(description: str) -> dict:
-    return {"indicator": OptionalEnumField(Indicator, "考核指标", description)}
+INDICATOR_HELP = lazy("填写后，任务进度取自该考核指标的实时统计，不能手工填写")
+
+
+def _indicator_field(description) -> dict:
+    return {"indicator": OptionalEnumField(Indicator, lazy("考核指标"), description)}
 
 
 def _back_to(view: str, pk):
     return redirect(url_for(f"{view}.show", pk=pk))
+
+
+def tr_steps(result) -> str:
+    """已处理 N 个步骤：…, in the request's language."""
+    return tr_n("已处理 %(n)s 个步骤：", result.steps) + result.message
 
 
 def _run(work, done_message=None):
@@ -73,10 +85,10 @@ def _run(work, done_message=None):
     try:
         result = work()
     except service.TaskError as exc:
-        flash(str(exc), "danger")
+        flash_tr(str(exc), "danger")
         return None
     if done_message:
-        flash(done_message(result), "success")
+        flash_tr(done_message(result), "success")
     return result
 
 
@@ -111,8 +123,7 @@ class TaskView(OfficeModelView):
         "progress": "0–100；对应考核指标的任务，进度取自指标的实时统计",
         "due_on": "由县住建局物业办确定；乡镇（街道、场）和部门只能更新状态、进度和完成日期",
     }
-    add_form_extra_fields = edit_form_extra_fields = _indicator_field(
-        "填写后，任务进度取自该考核指标的实时统计，不能手工填写")
+    add_form_extra_fields = edit_form_extra_fields = _indicator_field(INDICATOR_HELP)
     base_order = ("due_on", "asc")
     base_filters = [joined("township", "department")]
     row_state = staticmethod(deadlines.task_state)  # list and grid rows coloured by due date
@@ -129,8 +140,9 @@ class StepView(OfficeModelView):
     datamodel = ScopedInterface(Step)
     method_verbs = {"generate_tasks": ADD}  # generating a step's tasks adds them
     class_permission_name = STEP_PERMISSION
-    list_title = "实施步骤列表"
-    add_title, edit_title, show_title = "添加实施步骤", "编辑实施步骤", "查看实施步骤"
+    list_title = lazy("实施步骤列表")
+    add_title, edit_title, show_title = (lazy("添加实施步骤"), lazy("编辑实施步骤"),
+                                         lazy("查看实施步骤"))
     list_columns = ["step_no", "title", "due_on", "to_townships", "to_all_departments",
                     "departments", "indicator"]
     add_columns = edit_columns = ["campaign", "step_no", "title", "due_on", "to_townships",
@@ -141,14 +153,14 @@ class StepView(OfficeModelView):
         "step_no": "实施方案“四、实施步骤”的序号",
         "departments": "只下达给部分部门时选择（如公示牌由住建部门负责）",
     }
-    add_form_extra_fields = edit_form_extra_fields = _indicator_field(
-        "填写后，任务进度取自该考核指标的实时统计，不能手工填写")
+    add_form_extra_fields = edit_form_extra_fields = _indicator_field(INDICATOR_HELP)
     base_order = ("due_on", "asc")
     business_key = ["campaign", "step_no", "title"]  # 导入“新增并更新”按此识别已有记录
     base_filters = [["id", SelectInLoad, ("departments",)]]
     formatters_columns = {"departments": lambda rows: "、".join(d.name for d in rows or [])}
 
-    @action("generate_tasks", "生成任务", CONFIRM_GENERATE, "fa-cogs", multiple=True, single=True)
+    @action("generate_tasks", lazy("生成任务"), CONFIRM_GENERATE, "fa-cogs", multiple=True,
+            single=True)
     def generate_tasks(self, items):
         steps = items if isinstance(items, list) else [items]
         total = service.Generated()
@@ -158,7 +170,7 @@ class StepView(OfficeModelView):
                 break
             total += result
         else:
-            flash(f"已处理 {total.steps} 个步骤：{total.message}", "success")
+            flash_tr(tr_steps(total), "success")
         if not isinstance(items, list):
             return _back_to(type(self).__name__, items.id)
         self.update_redirect()
@@ -198,21 +210,21 @@ class CampaignView(OfficeModelView):
     related_views = [StepView, TargetView, TaskView]
     show_template = "tasks/campaign_show.html"
 
-    @action("plan_steps", "载入实施方案步骤", CONFIRM_PLAN, "fa-list-ol", multiple=False,
+    @action("plan_steps", lazy("载入实施方案步骤"), CONFIRM_PLAN, "fa-list-ol", multiple=False,
             single=True)
     def plan_steps(self, item):
         added = service.add_plan_steps(item)
         if added:
-            flash(f"已添加 {len(added)} 个实施步骤", "success")
+            flash_tr("已添加 %(n)s 个实施步骤", "success", n=len(added))
         else:
-            flash("实施方案的步骤均已添加，无需重复添加", "info")
+            flash_tr("实施方案的步骤均已添加，无需重复添加", "info")
         return _back_to(type(self).__name__, item.id)
 
-    @action("generate_all", "生成全部任务", CONFIRM_GENERATE_ALL, "fa-cogs", multiple=False,
+    @action("generate_all", lazy("生成全部任务"), CONFIRM_GENERATE_ALL, "fa-cogs", multiple=False,
             single=True)
     def generate_all(self, item):
         _run(lambda: service.generate_campaign(item),
-             lambda result: f"已处理 {result.steps} 个步骤：{result.message}")
+             lambda result: tr_steps(result))
         return _back_to(type(self).__name__, item.id)
 
     @expose("/copy/<int:pk>", methods=["GET", "POST"])
@@ -229,7 +241,7 @@ class CampaignView(OfficeModelView):
                 if not 1900 <= year <= 2999:
                     raise ValueError
             except ValueError:
-                flash("请填写正确的年度（四位数字）", "danger")
+                flash_tr("请填写正确的年度（四位数字）", "danger")
             else:
                 copied = _run(lambda: service.copy_campaign(source, year, form["name"],
                                                             form["generate"]),
@@ -238,4 +250,4 @@ class CampaignView(OfficeModelView):
                     return _back_to(type(self).__name__, copied.campaign.id)
         return self.render_template("tasks/campaign_copy.html", source=source, form=form,
                                     counts=service.plan_counts(source),
-                                    title="复制工作方案到新年度")
+                                    title=tr("复制工作方案到新年度"))

@@ -14,6 +14,7 @@ from flask_appbuilder.security.views import (
 )
 from flask_login import current_user, logout_user
 
+from office.kit.i18n import lazy
 from office.kit.labels import to_minute
 from office.models import OfficeUser, db
 from office.roles import role_label, role_labels
@@ -45,7 +46,7 @@ class _Guarded:
 class OfficeUserDBModelView(_Guarded, UserDBModelView):
     # FAB's "a role or a group" rule reads a groups field this screen does not have (a 500
     # for a user with no valid role): roles alone are required here.
-    validators_columns = {"roles": [SelectDataRequired(message="请至少选择一个角色")]}
+    validators_columns = {"roles": [SelectDataRequired(message=lazy("请至少选择一个角色"))]}
     list_columns = ["username", "first_name", "last_name", "roles", *_SCOPE_COLUMNS, "active"]
     add_columns = UserDBModelView.add_columns[:6] + _SCOPE_COLUMNS + ["password", "conf_password"]
     edit_columns = [
@@ -57,18 +58,18 @@ class OfficeUserDBModelView(_Guarded, UserDBModelView):
     ]
     label_columns = {
         **UserDBModelView.label_columns,
-        "township": "所属乡镇（街道、场）",
-        "department": "所属部门",
-        "locked_until": "锁定至",
+        "township": lazy("所属乡镇（街道、场）"),
+        "department": lazy("所属部门"),
+        "locked_until": lazy("锁定至"),
     }
     # A role by its Chinese name and code (office/roles.py), never FAB's "[TownshipClerk]".
     formatters_columns = {"roles": role_labels, "last_login": to_minute,
                           "locked_until": to_minute}
     # FAB's show page and 个人信息 (userinfo) use fieldsets: the user's township/department too.
     show_fieldsets = [
-        ("用户信息", {"fields": ["username", "active", "roles", *_SCOPE_COLUMNS]}),
-        ("个人信息", {"fields": ["first_name", "last_name", "email"], "expanded": True}),
-        ("登录情况", {"fields": ["login_count", "fail_login_count", "locked_until",
+        (lazy("用户信息"), {"fields": ["username", "active", "roles", *_SCOPE_COLUMNS]}),
+        (lazy("个人信息"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+        (lazy("登录情况"), {"fields": ["login_count", "fail_login_count", "locked_until",
                              "last_login"], "expanded": True}),
     ]
     user_show_fieldsets = show_fieldsets[:2]
@@ -77,13 +78,13 @@ class OfficeUserDBModelView(_Guarded, UserDBModelView):
 # FAB leaves a few search/list columns of its security screens without a label ("Groups",
 # "Name", "Role" stay English in every locale).
 class OfficeRoleModelView(_Guarded, RoleModelView):
-    label_columns = {**RoleModelView.label_columns, "groups": "用户组"}
+    label_columns = {**RoleModelView.label_columns, "groups": lazy("用户组")}
     formatters_columns = {"name": role_label}
 
 
 class OfficeGroupModelView(_Guarded, UserGroupModelView):
-    label_columns = {"name": "名称", "label": "显示名称", "description": "说明", "users": "用户",
-                     "roles": "角色"}
+    label_columns = {"name": lazy("名称"), "label": lazy("显示名称"), "description": lazy("说明"),
+                     "users": lazy("用户"), "roles": lazy("角色")}
 
 
 class OfficePermissionModelView(_Guarded, PermissionModelView):
@@ -95,7 +96,7 @@ class OfficeViewMenuModelView(_Guarded, ViewMenuModelView):
 
 
 class OfficePermissionViewModelView(_Guarded, PermissionViewModelView):
-    label_columns = {**PermissionViewModelView.label_columns, "role": "角色"}
+    label_columns = {**PermissionViewModelView.label_columns, "role": lazy("角色")}
 
 
 class OfficeAuthDBView(AuthDBView):

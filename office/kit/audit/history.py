@@ -17,15 +17,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from office.kit.audit.log import SKIPPED_FIELDS, audit_context
+from office.kit.audit.log import SECRET_CHANGED, SECRET_SET, SKIPPED_FIELDS, audit_context
 from office.kit.columns import ref_spec
+from office.kit.i18n import N_, tr
 from office.kit.labels import model_labels
 from office.kit.refs import label_of
 from office.kit.values import from_log, log_text
 from office.models import ChangeAction, ChangeLog, ChangeSource, db
 from office.scope import in_scope
 
-EMPTY = "（空）"
+EMPTY = N_("（空）")
 REVERTIBLE = (ChangeAction.update, ChangeAction.revert)
 
 
@@ -63,7 +64,7 @@ def field_label(labels: dict, model, field: str | None) -> str:
         return ""
     name = field_name(model, field)
     own = model_labels(model)
-    return str(labels.get(name) or own.get(name) or own.get(field) or field)
+    return tr(str(labels.get(name) or own.get(name) or own.get(field) or field))
 
 
 def from_text(model, field: str, text: str | None):
@@ -123,7 +124,9 @@ def related_labels(entries) -> dict[tuple[type, int], str]:
 def display(model, field: str, text: str | None, related: dict | None = None) -> str:
     """A logged value as the screens show it (`related`: from related_labels)."""
     if text is None or text == "":
-        return EMPTY
+        return tr(EMPTY)
+    if text in (SECRET_CHANGED, SECRET_SET):
+        return tr(text)
     column = _column(model, field)
     if column is None:
         return text
@@ -139,11 +142,11 @@ def display(model, field: str, text: str | None, related: dict | None = None) ->
         else:
             row = db.session.get(target, value)
             label = label_of(row) if row is not None else None
-        return label if label is not None else f"#{value}（已删除）"
+        return label if label is not None else tr("#%(id)s（已删除）", id=value)
     if hasattr(value, "value") and hasattr(value, "name"):  # enum: its Chinese label
-        return str(value.value)
+        return tr(str(value.value))
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return tr("是") if value else tr("否")
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
@@ -170,7 +173,7 @@ def describe(labels: dict, model, entry: ChangeLog, editable: set[str],
     return {
         "id": entry.id,
         "at": entry.at.strftime("%Y-%m-%d %H:%M:%S") if entry.at else "",
-        "username": entry.username or "（系统）",
+        "username": entry.username or tr("（系统）"),
         "source": str(entry.source.value) if entry.source else "",
         "action": str(entry.action.value) if entry.action else "",
         "field": field_label(labels, model, field),
@@ -192,41 +195,42 @@ def revert(item, entry: ChangeLog, editable: set[str], labels: dict) -> str:
     model = type(item)
     field = entry.field
     if entry.entity != model.__name__ or entry.row_id != item.id:
-        raise RevertError("这条修改记录不属于当前记录")
+        raise RevertError(tr("这条修改记录不属于当前记录"))
     if not field or entry.action not in REVERTIBLE or field in SKIPPED_FIELDS \
             or _column(model, field) is None:
-        raise RevertError("只能撤销对单个字段的修改（新增、删除的记录不能在这里撤销）")
+        raise RevertError(tr("只能撤销对单个字段的修改（新增、删除的记录不能在这里撤销）"))
     label = field_label(labels, model, field)
     if field_name(model, field) not in editable:
-        raise RevertError(f"“{label}”不能在本页面修改，因此不能撤销")
+        raise RevertError(tr("“%(label)s”不能在本页面修改，因此不能撤销", label=label))
     current = log_text(getattr(item, field))
     if current != entry.new:
-        raise RevertError(
-            f"不能撤销：“{label}”现在是“{display(model, field, current)}”，已不是这条记录中的"
-            f"“{display(model, field, entry.new)}”（之后又被修改过）。如需恢复，请直接编辑。")
+        raise RevertError(tr(
+            "不能撤销：“%(label)s”现在是“%(now)s”，已不是这条记录中的“%(new)s”（之后又被修改过）。"
+            "如需恢复，请直接编辑。", label=label, now=display(model, field, current),
+            new=display(model, field, entry.new)))
     try:
         value = from_text(model, field, entry.old)
     except (KeyError, ValueError, InvalidOperation) as exc:
-        raise RevertError(f"原值“{entry.old}”已无法识别，不能撤销") from exc
+        raise RevertError(tr("原值“%(old)s”已无法识别，不能撤销", old=entry.old)) from exc
     try:
         with audit_context(ChangeSource.form, action=ChangeAction.revert):
             setattr(item, field, value)
             with db.session.no_autoflush:
                 if not in_scope(item, write=True):
-                    raise RevertError("撤销后这条记录将不属于您的管辖范围，不能撤销")
+                    raise RevertError(tr("撤销后这条记录将不属于您的管辖范围，不能撤销"))
             db.session.commit()
     except RevertError:
         db.session.rollback()
         raise
     except ValueError as exc:  # a model hook (e.g. the 统一社会信用代码 checksum)
         db.session.rollback()
-        raise RevertError(f"不能撤销：{exc}") from exc
+        raise RevertError(tr("不能撤销：%(why)s", why=tr(str(exc)))) from exc
     except StaleDataError as exc:
         db.session.rollback()
-        raise RevertError("记录刚被他人修改，请刷新页面后重试") from exc
+        raise RevertError(tr("记录刚被他人修改，请刷新页面后重试")) from exc
     except SQLAlchemyError as exc:
         db.session.rollback()
         first = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
-        raise RevertError(f"不能撤销：恢复后的数据不符合规则（{first}）") from exc
-    return (f"已撤销：“{label}”由“{display(model, field, entry.new)}”恢复为"
-            f"“{display(model, field, entry.old)}”")
+        raise RevertError(tr("不能撤销：恢复后的数据不符合规则（%(why)s）", why=first)) from exc
+    return tr("已撤销：“%(label)s”由“%(new)s”恢复为“%(old)s”", label=label,
+              new=display(model, field, entry.new), old=display(model, field, entry.old))

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy.orm import attributes
 
+from office.kit.i18n import N_
 from office.kit.values import log_text
 from office.models import ChangeAction, ChangeLog, ChangeSource, ReportRun
 from office.models.base import utcnow
@@ -32,7 +33,7 @@ SECURITY_COLUMNS = {
 }
 SECURITY_COLLECTIONS = {"OfficeUser": ("roles",), "Role": ("permissions",)}
 SECRET = {"password"}
-SECRET_CHANGED, SECRET_SET = "（已修改）", "（已设置）"
+SECRET_CHANGED, SECRET_SET = N_("（已修改）"), N_("（已设置）")
 
 _source: ContextVar[ChangeSource | None] = ContextVar("audit_source", default=None)
 _actor: ContextVar[tuple[int | None, str | None] | None] = ContextVar("audit_actor", default=None)

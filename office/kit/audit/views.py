@@ -9,12 +9,13 @@ The show page gets a 修改记录 button (io/show.html).
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, redirect, url_for
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
 
 from office.kit.audit import history as svc
 from office.kit.audit.log import NOT_AUDITED
+from office.kit.i18n import flash_tr, tr
 from office.models import ChangeLog, db
 from office.scope import ScopedInterface
 
@@ -54,7 +55,8 @@ class HistoryMixin:
         related = svc.related_labels(entries)
         rows = [svc.describe(self.label_columns, model, e, editable, related) for e in entries]
         return self.render_template(
-            "io/history.html", title=f"修改记录 · {item}", item=item, pk=item.id, rows=rows,
+            "io/history.html", title=tr("修改记录 · %(item)s", item=item), item=item,
+            pk=item.id, rows=rows,
             view_name=type(self).__name__,
         )
 
@@ -69,9 +71,9 @@ class HistoryMixin:
         try:
             message = svc.revert(item, entry, self._editable(), self.label_columns)
         except svc.RevertError as exc:
-            flash(str(exc), "danger")
+            flash_tr(str(exc), "danger")
         else:
-            flash(message, "success")
+            flash_tr(message, "success")
         return redirect(url_for(f"{self.endpoint}.history", pk=item.id), code=303)
 
 
@@ -115,7 +117,7 @@ class ChangeLogInterface(ScopedInterface):
         related = g.get("office_change_labels")
         model = svc.models_by_name().get(item.entity)
         if col == "entity":
-            return _entity_names().get(item.entity, item.entity)
+            return tr(_entity_names().get(item.entity, item.entity))
         if model is None:
             return value
         if col == "field":
@@ -123,4 +125,5 @@ class ChangeLogInterface(ScopedInterface):
         if item.field:
             return svc.display(model, item.field, value, related) if value is not None else ""
         pairs = svc.snapshot({}, model, value, related)
-        return "；".join(f"{k}：{v}" for k, v in pairs) if value else ""
+        return tr("；").join(tr("%(label)s：%(value)s", label=k, value=v)
+                            for k, v in pairs) if value else ""

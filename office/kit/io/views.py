@@ -20,7 +20,7 @@ import datetime as dt
 import os
 import tempfile
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
@@ -29,6 +29,7 @@ from flask_login import current_user
 from office.kit.columns import export_columns, importable
 from office.kit.downloads import send_download
 from office.kit.grid import query as grid_query
+from office.kit.i18n import flash_tr
 from office.kit.io.commit import (
     ADD,
     UPSERT,
@@ -253,7 +254,7 @@ class IoMixin:
             abort(403)
         plan = claim_plan(token, current_user.id, type(self).__name__)
         if plan is None:  # a second click: the first one is saving (or has saved) it
-            flash("这个文件正在保存或已经保存过了，请在列表中查看结果。", "warning")
+            flash_tr("这个文件正在保存或已经保存过了，请在列表中查看结果。", "warning")
             return redirect(url_for(f"{self.endpoint}.list"), code=303)
         try:
             counts = commit(import_spec(self), plan, mode)
@@ -264,14 +265,18 @@ class IoMixin:
                     by_row[row]["errors"].append((col, message))
             release_plan(token)
             token = save_plan(plan)  # the preview, now with the rows the database refused
-            flash(exc.message or "没有保存任何数据：请按下面列出的错误修改后重新上传。", "danger")
+            if exc.message:
+                flash_tr(exc.message, "danger")
+            else:
+                flash_tr("没有保存任何数据：请按下面列出的错误修改后重新上传。", "danger")
             return redirect(url_for(f"{self.endpoint}.import_preview", token=token), code=303)
         except BaseException:
             release_plan(token)
             save_plan_as(token, plan)  # nothing was saved: the preview stays usable
             raise
         release_plan(token)
-        flash(f"导入完成：新增 {counts['new']} 条，更新 {counts['update']} 条，"
-              f"跳过 {counts['skipped']} 条（已存在或无变化）。", "success")
+        flash_tr("导入完成：新增 %(new)s 条，更新 %(update)s 条，"
+                 "跳过 %(skipped)s 条（已存在或无变化）。",
+                 "success", new=counts["new"], update=counts["update"], skipped=counts["skipped"])
         return redirect(url_for(f"{self.endpoint}.list"), code=303)
 

@@ -22,6 +22,8 @@
   var undoToken = null;
   var searchTerm = "";
   var lastPage = {sig: null, page: 0, cursor: null, first: null};
+  // UI text in the page's language (office/templates/office/_i18n_text.html)
+  var T = window.officeT || function (s) { return s; };
   var lastParams = null;  // the sort and filters of the rows shown (for 导出)
   // A column is drawn at most this wide (a 200-character address would otherwise widen it to
   // thousands of pixels); the text is cut with an ellipsis, the whole of it is the cell's
@@ -175,7 +177,7 @@
     if (discard) { discard.disabled = n === 0; }
     if (undo) { undo.disabled = !undoToken; }
     if (n && !quiet && !(statusEl.className.indexOf("is-error") >= 0 && clientErrors().length)) {
-      setStatus("有 " + n + " 处修改尚未保存", "dirty");
+      setStatus(T("有 %(n)s 处修改尚未保存", {n: n}), "dirty");
     }
   }
 
@@ -257,9 +259,9 @@
     var hi = document.createElement("input");
     [lo, hi].forEach(function (input, i) {
       input.type = type === "date" ? "text" : type;
-      input.placeholder = i ? "至" : "从";
-      if (type === "date") { input.title = "日期，如 2020-06-30"; }
-      input.setAttribute("aria-label", col.title + (i ? " 不大于" : " 不小于"));
+      input.placeholder = i ? T("至") : T("从");
+      if (type === "date") { input.title = T("日期，如 2020-06-30"); }
+      input.setAttribute("aria-label", col.title + (i ? T(" 不大于") : T(" 不小于")));
       input.addEventListener("change", function () { success({min: lo.value, max: hi.value}); });
       input.addEventListener("keydown", function (e) { e.stopPropagation(); });
       box.appendChild(input);
@@ -310,7 +312,7 @@
           },
           autocomplete: true, filterRemote: true, filterDelay: 250, listOnEmpty: true,
           allowEmpty: col.nullable, clearable: col.nullable, emptyValue: null,
-          placeholderLoading: "加载中…", placeholderEmpty: "无匹配项",
+          placeholderLoading: T("加载中…"), placeholderEmpty: T("无匹配项"),
         };
         def.width = 160;
         break;
@@ -392,7 +394,7 @@
   }
 
   function requestData(url, config, params) {
-    if (dirty.size && !window.confirm("有尚未保存的修改，翻页或刷新将放弃这些修改。继续吗？")) {
+    if (dirty.size && !window.confirm(T("有尚未保存的修改，翻页或刷新将放弃这些修改。继续吗？"))) {
       return Promise.reject(new Error("cancelled"));
     }
     dirty.clear(); stored.clear(); errors.clear(); history.clear(); refreshButtons();
@@ -425,12 +427,12 @@
         body.data.forEach(function (row) {
           Object.keys(row._labels || {}).forEach(function (f) { remember(f, row[f], row._labels[f]); });
         });
-        setStatus(body.data.length ? "" : "没有符合条件的记录");
+        setStatus(body.data.length ? "" : T("没有符合条件的记录"));
         return {last_page: known ? Math.max(known, body.last_page) : body.last_page,
                 data: body.data};
       })
       .catch(function (err) {
-        if (err.message !== "cancelled") { setStatus("加载失败：" + err.message, "error"); }
+        if (err.message !== "cancelled") { setStatus(T("加载失败：") + err.message, "error"); }
         throw err;
       });
   }
@@ -549,14 +551,14 @@
 
   var langs = {
     "zh-cn": {
-      data: {loading: "加载中…", error: "加载失败"},
+      data: {loading: T("加载中…"), error: T("加载失败")},
       pagination: {
-        page_size: "每页行数", page_title: "显示第几页",
-        first: "首页", first_title: "第一页", last: "末页", last_title: "最后一页",
-        prev: "上一页", prev_title: "上一页", next: "下一页", next_title: "下一页", all: "全部",
-        counter: {showing: "显示", of: "共", rows: "行", pages: "页"},
+        page_size: T("每页行数"), page_title: T("显示第几页"),
+        first: T("首页"), first_title: T("第一页"), last: T("末页"), last_title: T("最后一页"),
+        prev: T("上一页"), prev_title: T("上一页"), next: T("下一页"), next_title: T("下一页"), all: T("全部"),
+        counter: {showing: T("显示"), of: T("共"), rows: T("行"), pages: T("页")},
       },
-      headerFilters: {default: "筛选…", columns: {}},
+      headerFilters: {default: T("筛选…"), columns: {}},
       groups: {item: "项", items: "项"},
     },
   };
@@ -568,9 +570,9 @@
     index: "_key",
     height: "calc(100vh - 260px)",
     layout: "fitDataFill",
-    placeholder: "没有符合条件的记录",
+    placeholder: T("没有符合条件的记录"),
     columns: columns.map(columnDef),
-    columnDefaults: {resizable: "header", headerFilterPlaceholder: "筛选…"},
+    columnDefaults: {resizable: "header", headerFilterPlaceholder: T("筛选…")},
     rowHeader: {resizable: false, frozen: true, width: 44, hozAlign: "center",
                 formatter: "rownum", cssClass: "grid-row-header", headerSort: false},
     rowFormatter: rowFormatter,
@@ -650,16 +652,16 @@
   function undoEdit() {
     if (table.modules.edit && table.modules.edit.currentCell) { return; }
     var step = history.undo();
-    if (!step) { setStatus("没有可撤销的未保存修改"); return; }
-    setStatus("已撤销 " + step.changes.length + " 处修改（Ctrl+Y 恢复）" +
-              (dirty.size ? "，尚有修改未保存" : ""), "dirty");
+    if (!step) { setStatus(T("没有可撤销的未保存修改")); return; }
+    setStatus(T("已撤销 %(n)s 处修改（Ctrl+Y 恢复）", {n: step.changes.length}) +
+              (dirty.size ? T("，尚有修改未保存") : ""), "dirty");
   }
 
   function redoEdit() {
     if (table.modules.edit && table.modules.edit.currentCell) { return; }
     var step = history.redo();
-    if (!step) { setStatus("没有可恢复的修改"); return; }
-    setStatus("已恢复 " + step.changes.length + " 处修改，尚未保存", "dirty");
+    if (!step) { setStatus(T("没有可恢复的修改")); return; }
+    setStatus(T("已恢复 %(n)s 处修改，尚未保存", {n: step.changes.length}), "dirty");
   }
 
   window.OfficeGrid.bindKeys(table, {
@@ -739,7 +741,7 @@
       batch.push({key: key, id: data.id || null, version: data._version, row: row.getPosition(),
                   values: values});
     });
-    setStatus("正在保存…");
+    setStatus(T("正在保存…"));
     return postJson(cfg.urls.save, {rows: batch}).then(function (res) {
       if (res.ok) {
         applyRows(res.body.rows);
@@ -747,23 +749,23 @@
         errors.clear();
         history.clear();  // what was saved is undone on the server now (撤销上次保存)
         refreshButtons();
-        setStatus(res.body.message || "已保存", "ok");
+        setStatus(res.body.message || T("已保存"), "ok");
       } else if (res.body.errors) {
         showErrors(res.body.errors);
         refreshButtons();
         setStatus((res.body.message || "有错误，未保存") + "：" + describe(res.body.errors), "error");
       } else if (res.status === 404) {
-        setStatus("有记录不存在或不在您的管辖范围内，本次修改未保存", "error");
+        setStatus(T("有记录不存在或不在您的管辖范围内，本次修改未保存"), "error");
       } else {
         setStatus(res.body.message || ("保存失败（HTTP " + res.status + "）"), "error");
       }
-    }).catch(function (err) { setStatus("保存失败：" + err.message, "error"); });
+    }).catch(function (err) { setStatus(T("保存失败：") + err.message, "error"); });
   }
 
   function undo() {
     if (!undoToken) { return; }
-    if (dirty.size && !window.confirm("撤销上次保存会先放弃尚未保存的修改。继续吗？")) { return; }
-    setStatus("正在撤销…");
+    if (dirty.size && !window.confirm(T("撤销上次保存会先放弃尚未保存的修改。继续吗？"))) { return; }
+    setStatus(T("正在撤销…"));
     postJson(cfg.urls.undo, {token: undoToken}).then(function (res) {
       if (res.ok) {
         undoToken = null;
@@ -774,7 +776,7 @@
           if (row) { row.delete(); }
         });
         refreshButtons();
-        setStatus(res.body.message || "已撤销", "ok");
+        setStatus(res.body.message || T("已撤销"), "ok");
       } else {
         if (res.body.errors) { showErrors(res.body.errors); }
         setStatus(res.body.message || ("撤销失败（HTTP " + res.status + "）"), "error");
@@ -786,7 +788,7 @@
     dirty.clear(); stored.clear(); errors.clear(); history.clear(); lastPage.sig = null;
     table.replaceData();
     refreshButtons();
-    setStatus("已放弃未保存的修改");
+    setStatus(T("已放弃未保存的修改"));
   }
 
   // ------------------------------------------------------------------ toolbar
@@ -804,7 +806,7 @@
   bind("grid-add-row", "click", function () {
     addRow({_key: "new-" + (++newSeq), id: null, _labels: {}}, {}, true).then(function (row) {
       row.scrollTo().catch(function () {});
-      setStatus("已新增一行，填写后保存", "dirty");
+      setStatus(T("已新增一行，填写后保存"), "dirty");
     });
   });
 
@@ -821,7 +823,7 @@
     document.body.appendChild(link);
     link.click();
     link.remove();
-    setStatus(dirty.size ? "正在导出（导出的是已保存的数据，不含尚未保存的修改）" : "正在导出…");
+    setStatus(dirty.size ? T("正在导出（导出的是已保存的数据，不含尚未保存的修改）") : T("正在导出…"));
   });
 
   var search = document.getElementById("grid-search");
@@ -874,7 +876,7 @@
     bind("grid-bulk-apply", "click", function () {
       var col = byField[bulkField.value];
       var ranges = table.getRanges();
-      if (!col || !ranges.length) { setStatus("请先在表格中选中要设置的行", "error"); return; }
+      if (!col || !ranges.length) { setStatus(T("请先在表格中选中要设置的行"), "error"); return; }
       var value = fromText(col, bulkValue.value);
       var n = 0, skipped = 0;
       ranges.forEach(function (range) {
