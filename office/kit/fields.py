@@ -18,15 +18,15 @@ from wtforms import DateField, DateTimeField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, StopValidation, ValidationError
 
-from office.kit.i18n import lazy
+from office.kit.i18n import N_, lazy, tr
 from office.kit.values import CellError, to_date
 
-CHOOSE = "请选择"
+CHOOSE = N_("请选择")
 NOT_A_CHOICE = "不是有效的选项"
 
 
 def choose_message(label) -> str:
-    return f"必填，请选择{label}"
+    return tr("必填，请选择%(label)s", label=label)
 
 
 class RelationRequired:
@@ -111,7 +111,7 @@ _DATE_FIELDS = {DateField: ClerkDateField, DateTimeField: ClerkDateTimeField}
 
 def _start_blank(unbound: UnboundField) -> None:
     unbound.kwargs["allow_blank"] = True
-    unbound.kwargs["blank_text"] = CHOOSE
+    unbound.kwargs["blank_text"] = lazy(CHOOSE)
     validators = unbound.kwargs.get("validators") or []
     required = any(isinstance(v, (DataRequired, InputRequired)) for v in validators)
     kept = [v for v in validators if not isinstance(v, (DataRequired, InputRequired))]

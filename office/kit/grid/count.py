@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from office.kit.i18n import tr
 from office.models import db
 
 CAP = 10_000
@@ -31,11 +32,12 @@ class RowCount:
 
     @property
     def text(self) -> str:
+        n = f"{self.n:,}"
         if self.exact:
-            return f"共 {self.n:,} 条"
+            return tr("共 %(n)s 条", n=n)
         if self.estimated:
-            return f"约 {self.n:,} 条"
-        return f"超过 {self.n:,} 条"
+            return tr("约 %(n)s 条", n=n)
+        return tr("超过 %(n)s 条", n=n)
 
     def pages(self, size: int) -> int | None:
         """The number of pages (an estimate's is approximate); None when unknown."""

@@ -36,7 +36,7 @@ from wtforms.widgets import html_params
 from office.kit.columns import RELATION, describe
 from office.kit.grid import count as grid_count, query as grid_query, save as grid_save
 from office.kit.grid.columns import build_columns, row_json
-from office.kit.i18n import locale_key
+from office.kit.i18n import N_, locale_key, tr
 from office.kit.refs import label_of
 from office.models import db
 from office.scope import ScopedInterface
@@ -79,7 +79,7 @@ class LazySelect2Widget:
         return Markup(f"<select {attrs}>") + Markup("").join(options) + Markup("</select>")
 
 
-STATE_TITLES = {"overdue": "已逾期", "due_soon": "7天内到期"}
+STATE_TITLES = {"overdue": N_("已逾期"), "due_soon": N_("7天内到期")}
 
 
 class GridMixin:
@@ -316,7 +316,7 @@ class GridMixin:
             has_more=has_more,
             row_states=self._row_states(rows),
             count_url=count_url,
-            state_titles=STATE_TITLES,
+            state_titles={k: tr(v) for k, v in STATE_TITLES.items()},
             pks=pks,
             actions=actions,
             filters=filters,

@@ -4,6 +4,7 @@
    the total and the page links around the current page. */
 (function () {
   "use strict";
+  var T = window.officeT || function (s) { return s; };
 
   function pageLink(arg, index) {
     var url = new URL(window.location.href);
@@ -39,7 +40,7 @@
   }
 
   function fill(box, count) {
-    box.querySelector(".office-count-total").textContent = "，" + count.text;
+    box.querySelector(".office-count-total").textContent = T("，") + count.text;
     box.setAttribute("data-count", String(count.count));
     var pager = box.parentNode.querySelector("ul.office-pages");
     var currentLi = pager && pager.querySelector(".office-page-current");
@@ -48,7 +49,7 @@
     var arg = box.getAttribute("data-page-arg");
     var pages = count.pages;  // null for 超过 N: the last page is not known
     if (pages && current >= pages) { pages = null; }  // an estimate short of the page shown
-    var title = count.estimated ? "页数为估计值" : "";
+    var title = count.estimated ? T("页数为估计值") : "";
     pageWindow(current, pages).forEach(function (index) {
       var li;
       if (index === null) {
