@@ -262,13 +262,14 @@ def build(scope: UserScope, campaign_id: int | None, as_of_text: str | None,
 
     townships = [{"id": tid, "name": names[tid], "cells": cells(by_township[tid], tid)}
                  for tid in sorted(by_township)]
-    county_row = ({"id": None, "name": "全县", "cells": cells(now, None)}
+    county_row = ({"id": None, "name": tr("全县"), "cells": cells(now, None)}
                   if own_township is None and head else None)
 
     trend = {
         "dates": [d.isoformat() for d in dates],
-        "labels": [f"{d.year}年{d.month}月" if d != as_of or snapshot.is_month_end(d)
-                   else f"{d.month}月{d.day}日" for d in dates],
+        "labels": [tr("%(year)s年%(month)s月", year=d.year, month=d.month)
+                   if d != as_of or snapshot.is_month_end(d)
+                   else tr("%(month)s月%(day)s日", month=d.month, day=d.day) for d in dates],
         "series": {key: [chart_value(by_date.get(d, {}).get(key)) for d in dates]
                    for key in INDICATORS},
         "counts": {key: [[r.numerator, r.denominator] if (r := by_date.get(d, {}).get(key))

@@ -10,6 +10,7 @@
   var data = JSON.parse(dataEl.textContent);
   var FONT = '"Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif';
   var charts = [];
+  var T = window.officeT || function (s) { return s; };
 
   function fmt(n) { return n.toLocaleString("zh-CN"); }
 
@@ -32,8 +33,9 @@
           var p = params[0];
           if (!p) { return ""; }
           var c = counts[p.dataIndex];
-          var text = trend.labels[p.dataIndex] + "（截至 " + trend.dates[p.dataIndex] + "）<br>" + label + "：";
-          if (p.value === null || p.value === undefined) { return text + "暂无数据"; }
+          var text = trend.labels[p.dataIndex] + T("（截至 %(date)s）", {date: trend.dates[p.dataIndex]}) +
+            "<br>" + label + T("：");
+          if (p.value === null || p.value === undefined) { return text + T("暂无数据"); }
           return text + p.value.toFixed(1) + "%" + (c ? "（" + fmt(c[0]) + " / " + fmt(c[1]) + "）" : "");
         }
       },
@@ -53,8 +55,9 @@
           lineStyle: { type: "dashed", color: "#d43f3a" },
           label: { position: "insideEndTop", fontFamily: FONT, fontSize: 11 },
           data: targets.map(function (t) {
-            return { yAxis: t.threshold, name: "目标",
-                     label: { formatter: "目标 " + t.threshold + "%（" + t.due_on + " 前）" } };
+            return { yAxis: t.threshold, name: T("目标"),
+                     label: { formatter: T("目标 %(threshold)s（%(due_on)s 前）",
+                                           {threshold: t.threshold + "%", due_on: t.due_on}) } };
           })
         }
       }]
