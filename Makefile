@@ -73,7 +73,7 @@ run: db
 
 worker: setup
 	@test -n "$$OFFICE_REDIS_URL" || { echo "set OFFICE_REDIS_URL (make run needs no worker)" >&2; exit 1; }
-	$(VENV)/bin/rq worker --url "$$OFFICE_REDIS_URL" office
+	$(VENV)/bin/rq worker -w office.jobs.worker.OfficeWorker --with-scheduler --url "$$OFFICE_REDIS_URL" office
 
 # ---------------------------------------------------------------- checking
 
