@@ -37,8 +37,17 @@ def _declared(tree: ast.AST):
                     yield from _strings(value)
 
 
+# The domain errors (subclasses of office.kit.i18n.TranslatableError): their first argument is a
+# msgid, ``raise TaskError("…%(x)s…", x=…)``; tests/test_i18n_errors.py checks the list is whole.
+ERROR_KEYWORDS = {name: None for name in (
+    "TranslatableError", "CellError", "ImportFileError", "RevertError", "TaskError",
+    "ReportError", "RunAbandoned", "SubmissionError", "UserError", "DashboardError", "BadDate",
+    "EvidenceError", "UrgeError", "ReplaceError", "CampaignMissing", "UnsafeUpload")}
+
+
 def extract(fileobj, keywords, comment_tags, options):
     data = fileobj.read()
+    keywords = {**ERROR_KEYWORDS, **keywords}
     yield from extract_python(io.BytesIO(data), keywords, comment_tags, options)
     try:
         tree = ast.parse(data)
