@@ -180,8 +180,8 @@ def addressees(step: Step) -> tuple[list[Township], list[Department]]:
 
 
 def _no_addressees(step: Step) -> TaskError:
-    return TaskError(f"步骤「{step.title}」未指定下达对象：请勾选乡镇（街道、场）、"
-                     "全部部门或选择部门")
+    return TaskError("步骤「%(step)s」未指定下达对象：请勾选乡镇（街道、场）、全部部门或选择部门",
+                     step=step.title)
 
 
 def _generate(step: Step) -> Generated:
