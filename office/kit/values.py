@@ -33,7 +33,7 @@ from office.kit.columns import (
     nfkc,
     tidy,
 )
-from office.kit.i18n import Term, TranslatableError, tr
+from office.kit.i18n import N_, Term, TranslatableError, tr
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _DATE_TEXT = re.compile(
@@ -61,7 +61,7 @@ class TooLong(CellError):
 
     def __init__(self, limit: int, length: int):
         self.limit, self.length = limit, length
-        super().__init__("最多%(limit)s个字符，现有%(length)s个", limit=limit, length=length)
+        super().__init__(N_("最多%(limit)s个字符，现有%(length)s个"), limit=limit, length=length)
 
     def at(self, row: int, col: Col) -> str:
         # the value itself is too long to quote, so the message names its row and column

@@ -42,7 +42,8 @@ def _declared(tree: ast.AST):
 ERROR_KEYWORDS = frozenset((
     "TranslatableError", "CellError", "ImportFileError", "RevertError", "TaskError",
     "ReportError", "RunAbandoned", "SubmissionError", "UserError", "DashboardError", "BadDate",
-    "EvidenceError", "UrgeError", "ReplaceError", "CampaignMissing", "UnsafeUpload"))
+    "EvidenceError", "UrgeError", "ReplaceError", "CampaignMissing", "UnsafeUpload",
+    "TooLong"))
 
 
 def extract(fileobj, keywords, comment_tags, options):
