@@ -20,7 +20,7 @@ from werkzeug.exceptions import NotFound
 from office.kit.audit.views import HistoryMixin
 from office.kit.dependants import HasDependants, refuse_orphans
 from office.kit.grid.views import GridMixin
-from office.kit.i18n import flash_tr, lazy, tr
+from office.kit.i18n import error_text, flash_tr, lazy, tr
 from office.kit.io.views import IoMixin
 from office.kit.labels import labels_for
 from office.kit.rowform import (
@@ -97,7 +97,7 @@ def changed_columns(item) -> set[str]:
 
 def _messages(exc: Exception) -> dict[str, str] | str:
     """A Chinese message per field (InvalidPayload), or the @validates hook's own message."""
-    return exc.errors if isinstance(exc, InvalidPayload) else str(exc)
+    return exc.errors if isinstance(exc, InvalidPayload) else error_text(exc)
 
 
 def _entity_name(model) -> str:

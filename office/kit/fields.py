@@ -95,7 +95,7 @@ class _ClerkDate:
             self.data = to_date(text, with_time=self.with_time)
         except CellError as exc:
             self.data = None
-            raise ValueError(str(exc)) from None
+            raise ValueError(exc.translated()) from None
 
 
 class ClerkDateField(_ClerkDate, DateField):

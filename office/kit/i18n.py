@@ -24,10 +24,70 @@ def tr_n(msgid: str, n) -> str:
     return gettext(msgid, n=n)
 
 
+class Term(str):
+    """A value of a message that is itself a msgid (a column's label, an enum's label): Chinese
+    in the message's str(), translated with the message."""
+
+
+class TranslatableError(Exception):
+    """A domain error whose message is a msgid with named ``%(name)s`` placeholders:
+    ``raise TaskError("本县（区）%(year)s年度已有工作方案", year=2021)``. ``str(exc)`` is the
+    Chinese text (logs, the change log, the CLI, jobs and the return to the city stay Chinese);
+    ``exc.translated()`` is the same message in the request's language. A literal ``%`` is
+    written ``%%`` when the message has placeholders (as for tr). Each subclass's name is an
+    extraction keyword (ERROR_KEYWORDS in office/translations/extract.py), so ``make i18n``
+    finds the msgid. Given another such error instead of a msgid, it carries that message on."""
+
+    def __init__(self, msgid="", /, **values):
+        if isinstance(msgid, TranslatableError):
+            msgid, values = msgid.msgid, {**msgid.values, **values}
+        self.msgid, self.values = str(msgid), values
+        super().__init__(self.msgid % _filled(values, translate=False) if values else self.msgid)
+
+    def translated(self) -> str:
+        """The message in the request's language (Chinese outside a request)."""
+        if not has_request_context():
+            return str(self)
+        text = gettext(self.msgid)
+        return text % _filled(self.values, translate=True) if self.values else text
+
+
+class Message(TranslatableError):
+    """A msgid with its values used as the value of another message's placeholder (剩%(n)s天
+    inside 该任务%(deadline)s): Chinese in the outer str(), translated with it."""
+
+
+def _filled(values: dict, translate: bool) -> dict:
+    """The placeholders' values: a Term or a translatable error in the message's language, a
+    tuple of Terms as a list (一、二)."""
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, tuple):
+            value = (tr("、") if translate else "、").join(
+                tr(v) if translate and isinstance(v, Term) else str(v) for v in value)
+        elif isinstance(value, TranslatableError):
+            value = value.translated() if translate else str(value)
+        elif isinstance(value, Term) and translate:
+            value = tr(value)
+        out[key] = value
+    return out
+
+
+def error_text(exc: BaseException) -> str:
+    """What a caught error says to the user, in the request's language: a TranslatableError's
+    translated(), any other error's text (translated when it is a msgid)."""
+    if isinstance(exc, TranslatableError):
+        return exc.translated()
+    return tr(str(exc))
+
+
 def flash_tr(message, category: str = "message", **values) -> None:
     """Flashes a msgid in the request's language, with named placeholders filled in:
-    ``flash_tr("已删除 %(n)s 条记录", "info", n=3)``. A message that is not a msgid (a domain
-    error's text, say) is flashed as it is."""
+    ``flash_tr("已删除 %(n)s 条记录", "info", n=3)``; or a caught error, said by error_text
+    (``flash_tr(exc, "danger")``). A message that is not a msgid is flashed as it is."""
+    if isinstance(message, BaseException):
+        flash(error_text(message), category)
+        return
     flash(tr(message, **values), category)
 
 

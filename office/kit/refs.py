@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 from office.kit.columns import QUALIFIER_SEP, nfkc, ref_spec
+from office.kit.i18n import Term
 from office.kit.labels import label
 from office.kit.values import CellError
 from office.models import db
@@ -92,16 +93,18 @@ class RefIndex:
             return ids[0]
         if ids:
             ref = ref_spec(self.model)
-            hint = (f"，请在名称前加上{self._parent_label(ref)}，写成“上级{QUALIFIER_SEP}{text}”"
-                    if ref.qualifier else "，无法确定是哪一条")
-            raise CellError(f"{self.label}“{text}”有 {len(ids)} 条同名记录{hint}")
+            if ref.qualifier:
+                raise CellError("%(label)s“%(text)s”有 %(n)s 条同名记录，请在名称前加上所属"
+                                "%(parent)s，写成“上级%(sep)s%(text)s”", label=Term(self.label),
+                                text=text, n=len(ids),
+                                parent=Term(label(ref.model, ref.qualifier)), sep=QUALIFIER_SEP)
+            raise CellError("%(label)s“%(text)s”有 %(n)s 条同名记录，无法确定是哪一条",
+                            label=Term(self.label), text=text, n=len(ids))
         if self.scope.restricted and self._exists_anywhere(text):
-            raise CellError(f"{self.label}“{text}”不在您的管辖范围内，不能导入")
-        raise CellError(f"未找到{self.label}“{text}”，请检查名称是否与系统中的一致")
-
-    @staticmethod
-    def _parent_label(ref) -> str:
-        return f"所属{label(ref.model, ref.qualifier)}"
+            raise CellError("%(label)s“%(text)s”不在您的管辖范围内，不能导入",
+                            label=Term(self.label), text=text)
+        raise CellError("未找到%(label)s“%(text)s”，请检查名称是否与系统中的一致",
+                        label=Term(self.label), text=text)
 
     def _exists_anywhere(self, text: str) -> bool:
         """Only names of public rows (townships, departments, companies …) are confirmed to

@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import zipfile
 
+from office.kit.i18n import TranslatableError
+
 MB = 1024 * 1024
 MAX_UNPACKED = 200 * MB  # a 200,000-row workbook unpacks to ~120 MB
 MAX_RATIO = 100  # ordinary sheet XML compresses 5-20×; a bomb, thousands of times
@@ -18,8 +20,8 @@ RATIO_FLOOR = 10 * MB  # small members may compress as they like
 XML_HEAD = 4096
 
 
-class UnsafeUpload(ValueError):
-    """The file is not what a clerk's application writes; the message says why."""
+class UnsafeUpload(TranslatableError, ValueError):
+    """The file is not what a clerk's application writes; the message (a msgid) says why."""
 
 
 def check_archive(data: bytes, name: str) -> None:
@@ -28,18 +30,21 @@ def check_archive(data: bytes, name: str) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnsafeUpload(f"文件「{name}」不是有效的压缩格式文档，可能已损坏") from exc
+        raise UnsafeUpload("文件「%(name)s」不是有效的压缩格式文档，可能已损坏", name=name) from exc
     total = sum(m.file_size for m in members)
     if total > MAX_UNPACKED:
         raise UnsafeUpload(
-            f"文件「{name}」解压后有 {total / MB:.0f} MB，超过 {MAX_UNPACKED // MB} MB 的上限："
-            "它可能含有与内容无关的填充数据。请在 Excel/WPS/Word 中打开后另存为新文件再上传")
+            "文件「%(name)s」解压后有 %(size)s MB，超过 %(limit)s MB 的上限："
+            "它可能含有与内容无关的填充数据。请在 Excel/WPS/Word 中打开后另存为新文件再上传",
+            name=name, size=f"{total / MB:.0f}", limit=MAX_UNPACKED // MB)
     for member in members:
         if member.file_size > RATIO_FLOOR and member.file_size > MAX_RATIO * max(
                 member.compress_size, 1):
             raise UnsafeUpload(
-                f"文件「{name}」中的“{member.filename}”压缩比异常（{member.file_size / MB:.0f} MB"
-                f" 压缩为 {member.compress_size / 1024:.0f} KB），这不是正常的文档，已拒绝")
+                "文件「%(name)s」中的“%(member)s”压缩比异常（%(size)s MB"
+                " 压缩为 %(packed)s KB），这不是正常的文档，已拒绝", name=name,
+                member=member.filename, size=f"{member.file_size / MB:.0f}",
+                packed=f"{member.compress_size / 1024:.0f}")
     for member in members:
         if not member.filename.endswith((".xml", ".rels")):
             continue
@@ -47,12 +52,13 @@ def check_archive(data: bytes, name: str) -> None:
             with archive.open(member) as fh:
                 head = fh.read(XML_HEAD)
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-            raise UnsafeUpload(f"文件「{name}」中的“{member.filename}”无法读取，可能已损坏"
-                               ) from exc
+            raise UnsafeUpload("文件「%(name)s」中的“%(member)s”无法读取，可能已损坏",
+                               name=name, member=member.filename) from exc
         if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             raise UnsafeUpload(
-                f"文件「{name}」中的“{member.filename}”含有 XML 实体声明（DOCTYPE/ENTITY），"
-                "Excel、WPS 和 Word 保存的文件不会有；这可能是恶意文件，已拒绝")
+                "文件「%(name)s」中的“%(member)s”含有 XML 实体声明（DOCTYPE/ENTITY），"
+                "Excel、WPS 和 Word 保存的文件不会有；这可能是恶意文件，已拒绝",
+                name=name, member=member.filename)
 
 
 def check_image(data: bytes, name: str, kind: str) -> None:
@@ -62,7 +68,7 @@ def check_image(data: bytes, name: str, kind: str) -> None:
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format != kind:
-                raise UnsafeUpload(f"文件「{name}」不是 {kind} 图片")
+                raise UnsafeUpload("文件「%(name)s」不是 %(kind)s 图片", name=name, kind=kind)
             image.verify()
         with Image.open(io.BytesIO(data)) as image:
             image.load()  # verify() checks the structure; decoding finds a truncated body
@@ -70,5 +76,5 @@ def check_image(data: bytes, name: str, kind: str) -> None:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError) as exc:
-        raise UnsafeUpload(f"文件「{name}」不是完整的 {kind} 图片（无法解码），可能已损坏或被改名"
-                           ) from exc
+        raise UnsafeUpload("文件「%(name)s」不是完整的 %(kind)s 图片（无法解码），"
+                           "可能已损坏或被改名", name=name, kind=kind) from exc

@@ -37,6 +37,7 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired, InputRequired, StopValidation
 
 from office.kit.fields import NOT_A_CHOICE, ChoiceField, clerk_fields  # noqa: F401 (re-exported)
+from office.kit.i18n import error_text
 from office.kit.labels import model_labels, model_messages
 from office.models import db
 
@@ -152,7 +153,7 @@ class ModelHookValidator:
         try:
             value = self.hook(object.__new__(self.model), self.column, field.data)
         except (ValueError, TypeError) as exc:
-            raise StopValidation(str(exc)) from exc
+            raise StopValidation(error_text(exc)) from exc
         field.data = value  # the hook's normal form, so the unique checks compare like for like
 
 

@@ -33,6 +33,7 @@ from office.kit.columns import (
     nfkc,
     tidy,
 )
+from office.kit.i18n import N_, Term, TranslatableError, tr
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _DATE_TEXT = re.compile(
@@ -44,12 +45,13 @@ _TRUE = {"是", "y", "yes", "true", "t", "on", "1", "√", "✓", "✔", "有", 
 _FALSE = {"否", "n", "no", "false", "f", "off", "0", "×", "✗", "✘", "无", "不"}
 
 
-class CellError(ValueError):
-    """The cell cannot be read as its column's type; the message is shown to the clerk."""
+class CellError(TranslatableError, ValueError):
+    """The cell cannot be read as its column's type; the message (a msgid) is shown to the
+    clerk in the request's language."""
 
     def at(self, row: int, col: Col) -> str:
         """The message for the cell of row ``row`` (as the path counts its rows) in ``col``."""
-        return str(self)
+        return self.translated()
 
 
 class TooLong(CellError):
@@ -59,7 +61,7 @@ class TooLong(CellError):
 
     def __init__(self, limit: int, length: int):
         self.limit, self.length = limit, length
-        super().__init__(f"最多{limit}个字符，现有{length}个")
+        super().__init__(N_("最多%(limit)s个字符，现有%(length)s个"), limit=limit, length=length)
 
     def at(self, row: int, col: Col) -> str:
         # the value itself is too long to quote, so the message names its row and column
@@ -67,8 +69,9 @@ class TooLong(CellError):
 
 
 def too_long_message(row: int, label: str, limit: int, length: int) -> str:
-    """第3行「地址」最多200个字符，现有300个"""
-    return f"第{row}行「{label}」最多{limit}个字符，现有{length}个"
+    """第3行「地址」最多200个字符，现有300个 (in the request's language)"""
+    return tr("第%(row)s行「%(label)s」最多%(limit)s个字符，现有%(length)s个", row=row,
+              label=tr(label), limit=limit, length=length)
 
 
 def check_length(col: Col, text: str) -> str:
@@ -108,7 +111,7 @@ def is_blank(raw) -> bool:
 
 def _serial(value: float) -> dt.datetime:
     if not 1 <= value < 2958466:
-        raise CellError(f"“{number_text(value)}”不是有效的日期")
+        raise CellError("“%(value)s”不是有效的日期", value=number_text(value))
     return _EXCEL_EPOCH + dt.timedelta(days=value)
 
 
@@ -119,12 +122,12 @@ def _date_from_text(text: str, with_time: bool):
         try:
             value = dt.datetime(*parts[:6])
         except ValueError:
-            raise CellError(f"日期“{text}”不存在") from None
+            raise CellError("日期“%(text)s”不存在", text=text) from None
         return value if with_time else value.date()
     if re.fullmatch(r"\d{5}(?:\.\d+)?", text):  # a serial number stored as text
         value = _serial(float(text))
         return value if with_time else value.date()
-    raise CellError(f"日期格式无法识别：“{text}”（请按 2020-01-05 的格式填写）")
+    raise CellError("日期格式无法识别：“%(text)s”（请按 2020-01-05 的格式填写）", text=text)
 
 
 def to_date(raw, with_time: bool = False):
@@ -132,7 +135,7 @@ def to_date(raw, with_time: bool = False):
         value = dt.datetime.fromisoformat(raw[1])
         return value if with_time else value.date()
     if isinstance(raw, bool):
-        raise CellError(f"“{display(raw)}”不是日期")
+        raise CellError("“%(value)s”不是日期", value=display(raw))
     if isinstance(raw, (int, float)):
         if isinstance(raw, int) or float(raw).is_integer():
             text = str(int(raw))
@@ -145,22 +148,22 @@ def to_date(raw, with_time: bool = False):
 
 def to_int(raw) -> int:
     if isinstance(raw, bool):
-        raise CellError(f"“{display(raw)}”不是整数")
+        raise CellError("“%(value)s”不是整数", value=display(raw))
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float):
         if raw.is_integer():
             return int(raw)
-        raise CellError(f"“{number_text(raw)}”不是整数，请填写整数")
+        raise CellError("“%(value)s”不是整数，请填写整数", value=number_text(raw))
     text = nfkc(str(raw)).replace(",", "").replace(" ", "")
     if _INTEGER.match(text):
         return int(text.split(".")[0])
-    raise CellError(f"“{display(raw)}”不是整数，请填写整数")
+    raise CellError("“%(value)s”不是整数，请填写整数", value=display(raw))
 
 
 def to_decimal(raw, scale: int | None) -> Decimal:
     if isinstance(raw, bool):
-        raise CellError(f"“{display(raw)}”不是数字")
+        raise CellError("“%(value)s”不是数字", value=display(raw))
     try:
         if isinstance(raw, float):
             value = Decimal(repr(raw))
@@ -169,13 +172,13 @@ def to_decimal(raw, scale: int | None) -> Decimal:
         else:
             value = Decimal(nfkc(str(raw)).replace(",", "").replace(" ", ""))
     except InvalidOperation:
-        raise CellError(f"“{display(raw)}”不是数字") from None
+        raise CellError("“%(value)s”不是数字", value=display(raw)) from None
     if not value.is_finite():
-        raise CellError(f"“{display(raw)}”不是数字")
+        raise CellError("“%(value)s”不是数字", value=display(raw))
     if scale is not None:
         rounded = value.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
         if abs(rounded - value) > Decimal("1e-9"):
-            raise CellError(f"“{display(raw)}”最多保留 {scale} 位小数")
+            raise CellError("“%(value)s”最多保留 %(scale)s 位小数", value=display(raw), scale=scale)
         value = rounded
     return value
 
@@ -188,15 +191,17 @@ def to_bool(raw) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise CellError(f"“{display(raw)}”无法识别，请填写“{TRUE_LABEL}”或“{FALSE_LABEL}”")
+    raise CellError("“%(value)s”无法识别，请填写“%(yes)s”或“%(no)s”", value=display(raw),
+                    yes=Term(TRUE_LABEL), no=Term(FALSE_LABEL))
 
 
 def to_enum(raw, col: Col):
     text = nfkc(display(raw))
     member = col.labels_to_members.get(text) or col.labels_to_members.get(text.lower())
     if member is None:
-        choices = "、".join(str(m.value) for m in col.enum)
-        raise CellError(f"“{text}”不是有效的{col.label}，可选：{choices}")
+        choices = tuple(Term(m.value) for m in col.enum)
+        raise CellError("“%(text)s”不是有效的%(label)s，可选：%(choices)s", text=text,
+                        label=Term(col.label), choices=choices)
     return member
 
 

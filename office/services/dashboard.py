@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from office import indicators as ind
 from office.indicators import INDICATORS, Rate
-from office.kit.i18n import tr
+from office.kit.i18n import Term, TranslatableError, tr
 from office.models import Campaign, Compound, Township, db
 from office.scope import UNRESTRICTED, UserScope, scope_clause
 from office.services import snapshot
@@ -37,7 +37,7 @@ UNIT_LABELS = {"compound": "个小区", "committee": "个业委会", "member": "
 BEHIND_PAGE = 50
 
 
-class DashboardError(Exception):
+class DashboardError(TranslatableError):
     """A request the dashboard cannot answer (no campaign, a date it cannot show)."""
 
 
@@ -87,7 +87,7 @@ def parse_date(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise BadDate(f"日期格式应为 YYYY-MM-DD：{text}") from None
+        raise BadDate("日期格式应为 YYYY-MM-DD：%(text)s", text=text) from None
 
 
 def resolve(scope: UserScope, campaign_id: int | None, as_of_text: str | None):
@@ -317,7 +317,8 @@ def behind(scope: UserScope, campaign_id: int | None, as_of_text: str | None, ke
     if key not in INDICATORS:
         raise DashboardError("没有这个指标")
     if INDICATORS[key].unit == "township":
-        raise DashboardError(f"{INDICATORS[key].label}按部门和乡镇统计，不对应小区")
+        raise DashboardError("%(indicator)s按部门和乡镇统计，不对应小区",
+                             indicator=Term(INDICATORS[key].label))
     _campaigns, campaign, as_of = resolve(scope, campaign_id, as_of_text)
     ids = ind.compounds_behind(key, as_of, campaign, met=False)
     if township_id is not None:

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import attributes
 from wtforms.validators import StopValidation
 
+from office.kit.i18n import error_text
 from office.models import ContactPoint, County, Department, DirectoryRevision, Township
 from office.models.org import PhoneNumberError, normalize_phone
 
@@ -57,7 +58,7 @@ class PhoneNumber:
         try:
             field.data = normalize_phone(field.data, field.name)
         except PhoneNumberError as exc:
-            raise StopValidation(str(exc)) from exc
+            raise StopValidation(error_text(exc)) from exc
 
 
 # ---------------------------------------------------------------- the version history

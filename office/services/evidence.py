@@ -25,6 +25,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from office.kit.i18n import N_, Term, TranslatableError
 from office.kit.uploads import UnsafeUpload, check_archive, check_image
 
 SUBDIR = "task-evidence"
@@ -39,13 +40,13 @@ TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-ALLOWED_TEXT = "PDF、JPG、PNG、Word（docx）、Excel（xlsx）"
+ALLOWED_TEXT = N_("PDF、JPG、PNG、Word（docx）、Excel（xlsx）")
 IMAGES = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG"}  # decoded before they are accepted
 ACCEPT = ",".join(f".{ext}" for ext in TYPES)  # the file input's accept attribute
 
 
-class EvidenceError(ValueError):
-    pass
+class EvidenceError(TranslatableError, ValueError):
+    """An upload refused; the message is a msgid."""
 
 
 @dataclass
@@ -108,28 +109,32 @@ def check(files) -> list[Checked]:
     """Check uploaded files (werkzeug FileStorage); empty file inputs are ignored."""
     files = [f for f in files if f is not None and (f.filename or "").strip()]
     if len(files) > max_files():
-        raise EvidenceError(f"每次最多上传 {max_files()} 个佐证材料，本次选择了 {len(files)} 个")
+        raise EvidenceError("每次最多上传 %(max)s 个佐证材料，本次选择了 %(n)s 个",
+                            max=max_files(), n=len(files))
     limit, result = max_bytes(), []
     for storage in files:
         name = _display_name(storage.filename)
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if ext not in TYPES:
-            raise EvidenceError(f"文件「{name}」的类型不允许上传：只能上传 {ALLOWED_TEXT} 文件")
+            raise EvidenceError("文件「%(name)s」的类型不允许上传：只能上传 %(allowed)s 文件",
+                                name=name, allowed=Term(ALLOWED_TEXT))
         data = storage.stream.read(limit + 1)
         if len(data) > limit:
             raise EvidenceError(
-                f"文件「{name}」超过 {limit / 1024 / 1024:g} MB 的大小限制，请压缩或拆分后再上传")
+                "文件「%(name)s」超过 %(mb)s MB 的大小限制，请压缩或拆分后再上传", name=name,
+                mb=f"{limit / 1024 / 1024:g}")
         if not data:
-            raise EvidenceError(f"文件「{name}」是空文件")
+            raise EvidenceError("文件「%(name)s」是空文件", name=name)
         if not _content_matches(ext, data):
-            raise EvidenceError(f"文件「{name}」的内容与扩展名 .{ext} 不符，可能已损坏或被改名")
+            raise EvidenceError("文件「%(name)s」的内容与扩展名 .%(ext)s 不符，可能已损坏或被改名",
+                                name=name, ext=ext)
         try:  # a zip bomb, an XXE document, a JPEG header in front of an HTML page
             if ext in ("docx", "xlsx"):
                 check_archive(data, name)
             elif ext in IMAGES:
                 check_image(data, name, IMAGES[ext])
         except UnsafeUpload as exc:
-            raise EvidenceError(str(exc)) from None
+            raise EvidenceError(exc) from None
         result.append(Checked(name, ext, TYPES[ext], data, hashlib.sha256(data).hexdigest()))
     return result
 

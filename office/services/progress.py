@@ -36,6 +36,7 @@ from office.indicators import (
     department_rates,
     township_rates,
 )
+from office.kit.i18n import Term
 from office.models import Campaign, Task, TaskEvidence, TaskStatus, TaskUpdate, db
 from office.services import evidence
 from office.services.deadlines import today
@@ -180,8 +181,8 @@ def _checked_progress(task: Task, progress: int | None, done: bool, reopen: bool
     """The typed percentage, checked against the task and the choices made."""
     if task.indicator is not None:
         if progress is not None:
-            raise TaskError("该任务的进度取自考核指标「"
-                            f"{task.indicator.value}」的实时统计，不能手工填写")
+            raise TaskError("该任务的进度取自考核指标「%(indicator)s」的实时统计，不能手工填写",
+                            indicator=Term(task.indicator.value))
         return 0  # replaced by the figure of the day (apply_new_update)
     if task.status == TaskStatus.done and not reopen:
         if progress not in (None, task.progress):
@@ -253,7 +254,7 @@ def check_owner_edit(task: Task) -> None:
     given."""
     hist = sa.inspect(task).attrs.progress.history
     if task.indicator is not None and hist.has_changes() and hist.deleted != hist.added:
-        raise TaskError(f"该任务的进度取自考核指标「{task.indicator.value}」的实时统计，"
-                        "不能手工填写")
+        raise TaskError("该任务的进度取自考核指标「%(indicator)s」的实时统计，不能手工填写",
+                        indicator=Term(task.indicator.value))
     if task.status == TaskStatus.done and task.done_on is None:
         task.done_on = today()

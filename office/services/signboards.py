@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import aliased
 
+from office.kit.i18n import TranslatableError
 from office.models import Compound, County, DirectoryRevision, Signboard, Township, db
 from office.services import directory
 from office.services.directory import Line, today
@@ -27,8 +28,8 @@ from office.services.directory import Line, today
 DEFAULT_HOTLINE = ("12345", "政务服务便民热线")
 
 
-class ReplaceError(ValueError):
-    """A board that cannot be replaced (already removed); the message is Chinese."""
+class ReplaceError(TranslatableError, ValueError):
+    """A board that cannot be replaced (already removed); the message is a msgid."""
 
 
 # ---------------------------------------------------------------- staleness
@@ -112,8 +113,9 @@ def mark_replaced(boards: Iterable[Signboard], on: dt.date | None = None) -> lis
     new = []
     for board in boards:
         if board.removed_on is not None and board.removed_on <= on:
-            raise ReplaceError(f"{board.compound}的公示牌（第{board.directory_version}版）"
-                               f"已于{board.removed_on:%Y-%m-%d}拆除，无需更换")
+            raise ReplaceError("%(compound)s的公示牌（第%(version)s版）已于%(on)s拆除，无需更换",
+                               compound=str(board.compound), version=board.directory_version,
+                               on=f"{board.removed_on:%Y-%m-%d}")
         county_id = board.compound.township.county_id
         if county_id not in versions:
             versions[county_id] = max(current_number(county_id, on), 1)

@@ -41,6 +41,7 @@ from flask import current_app
 
 from office import indicators as ind
 from office.indicators import Rate
+from office.kit.i18n import TranslatableError
 from office.models import Campaign, ChangeLog, Indicator, IndicatorFigure, IndicatorSnapshot, db
 from office.models.base import utcnow
 from office.queue import connection, get_queue, is_embedded, queue_name, start_embedded_worker
@@ -123,12 +124,16 @@ def compute(campaign_id: int, as_of: dt.date) -> Computed:
     with consistent_read():
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None:
-            raise LookupError(f"工作方案（编号 {campaign_id}）不存在")
+            raise CampaignMissing("工作方案（编号 %(id)s）不存在", id=campaign_id)
         mark = current_mark()
         townships = ind.township_rates(as_of, campaign)
         county = {key: sum(rates.values(), Rate(0, 0)) for key, rates in townships.items()}
         county.update(ind.county_rates(as_of, campaign, ["contact_reported"]))
     return Computed(mark, townships, county, time.perf_counter() - started)
+
+
+class CampaignMissing(TranslatableError, LookupError):
+    """The campaign of a snapshot is gone."""
 
 
 def _figure_rows(snapshot_id: int, computed: Computed) -> list[dict]:

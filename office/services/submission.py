@@ -22,6 +22,7 @@ import uuid
 import sqlalchemy as sa
 from flask import current_app
 
+from office.kit.i18n import TranslatableError
 from office.models import ReportRun, ReportStatus, SubmissionChannel, SubmissionStatus, db
 from office.models.base import utcnow
 from office.queue import get_queue, is_embedded, start_embedded_scheduler, start_embedded_worker
@@ -33,9 +34,11 @@ TIMEOUT = 60
 RETRYABLE_HTTP = {408, 429, 500, 502, 503, 504}
 
 
-class SubmissionError(Exception):
-    def __init__(self, message: str, transient: bool):
-        super().__init__(message)
+class SubmissionError(TranslatableError):
+    """The city's platform did not take the return; the message is a msgid (or its reply)."""
+
+    def __init__(self, message: str, transient: bool, **values):
+        super().__init__(message, **values)
         self.transient = transient
 
 
@@ -48,8 +51,8 @@ def _may_submit(run: ReportRun) -> None:
     if run.status != ReportStatus.done:
         raise ReportError("报表生成完成后才能上报")
     if run.submission_status == SubmissionStatus.done:
-        raise ReportError(f"该报表已于 {run.submitted_at:%Y-%m-%d %H:%M} 上报，回执编号 "
-                          f"{run.receipt_no}")
+        raise ReportError("该报表已于 %(at)s 上报，回执编号 %(receipt)s",
+                          at=f"{run.submitted_at:%Y-%m-%d %H:%M}", receipt=run.receipt_no)
     if run.submission_status == SubmissionStatus.sending:
         raise ReportError("该报表正在报送中")
 
@@ -132,10 +135,11 @@ def post_file(run: ReportRun) -> str:
         raise SubmissionError(message[:1000], transient=exc.code in RETRYABLE_HTTP) from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise SubmissionError(f"无法连接市级平台：{reason}", transient=True) from exc
+        raise SubmissionError("无法连接市级平台：%(reason)s", transient=True,
+                              reason=str(reason)) from exc
     receipt = _receipt(body)
     if not receipt:
-        raise SubmissionError(f"市级平台未返回回执编号：{body[:200]}", transient=False)
+        raise SubmissionError("市级平台未返回回执编号：%(body)s", transient=False, body=body[:200])
     return receipt
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from office.kit.i18n import tr
+from office.kit.i18n import TranslatableError, tr
 from office.models import (
     Campaign,
     Department,
@@ -45,8 +45,8 @@ from office.models import (
 )
 
 
-class TaskError(ValueError):
-    """A business rule said no; the message is for the clerk (Chinese)."""
+class TaskError(TranslatableError, ValueError):
+    """A business rule said no; the message (a msgid) is for the clerk."""
 
 
 # ------------------------------------------------------------------ the plan's steps
@@ -180,8 +180,8 @@ def addressees(step: Step) -> tuple[list[Township], list[Department]]:
 
 
 def _no_addressees(step: Step) -> TaskError:
-    return TaskError(f"步骤「{step.title}」未指定下达对象：请勾选乡镇（街道、场）、"
-                     "全部部门或选择部门")
+    return TaskError("步骤「%(step)s」未指定下达对象：请勾选乡镇（街道、场）、全部部门或选择部门",
+                     step=step.title)
 
 
 def _generate(step: Step) -> Generated:
@@ -319,7 +319,7 @@ def copy_campaign(source: Campaign, year: int, name: str | None = None,
         raise TaskError("新年度不能与原工作方案的年度相同")
     if db.session.scalar(sa.select(Campaign.id).where(Campaign.county_id == source.county_id,
                                                       Campaign.year == year)):
-        raise TaskError(f"本县（区）{year}年度已有工作方案，不能重复复制")
+        raise TaskError("本县（区）%(year)s年度已有工作方案，不能重复复制", year=year)
     name = (name or "").strip() or (
         source.name.replace(f"{source.year}年", f"{year}年") if f"{source.year}年" in source.name
         else f"{year}年{source.name}")

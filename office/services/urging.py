@@ -14,14 +14,15 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from office.kit.i18n import Message, Term, TranslatableError
 from office.models import Task, TaskUpdate, db
 from office.services import notifications
 from office.services.deadlines import deadline_of, today
 from office.services.progress import URGE_MARK as MARK
 
 
-class UrgeError(Exception):
-    """An urging that cannot be sent (the message says why, in Chinese)."""
+class UrgeError(TranslatableError):
+    """An urging that cannot be sent (the message, a msgid, says why)."""
 
 
 def urged_on(task: Task, day: dt.date) -> bool:
@@ -36,17 +37,25 @@ def urge(task: Task, user, day: dt.date | None = None) -> int:
     day = day or today()
     deadline = deadline_of(task, day)
     if not deadline.overdue:
-        raise UrgeError(f"只有已逾期的任务可以催办（该任务{deadline.label}）")
+        raise UrgeError("只有已逾期的任务可以催办（该任务%(deadline)s）",
+                        deadline=_deadline_label(deadline))
     if urged_on(task, day):
-        raise UrgeError(f"今天已催办过{task.owner.name}的该项任务")
+        raise UrgeError("今天已催办过%(owner)s的该项任务", owner=task.owner.name)
     message = (f"县住建局物业办催办：任务「{task.title}」已逾期{-deadline.days_left}天"
                f"（完成时限 {task.due_on}），请尽快办理并填报进展")[:300]
     sent = notifications.notify_owner(task, message)
     if not sent:
         db.session.rollback()
-        raise UrgeError(f"{task.owner.name}还没有可接收站内提醒的账号，请电话催办")
+        raise UrgeError("%(owner)s还没有可接收站内提醒的账号，请电话催办", owner=task.owner.name)
     db.session.add(TaskUpdate(task_id=task.id, noted_on=day, progress=task.progress,
                               note=f"{MARK}{message}（已通知{sent}人）",
                               author=user.username))
     db.session.commit()
     return sent
+
+
+def _deadline_label(deadline) -> Term | Message:
+    """The deadline's label (已完成 / 今天到期 / 剩5天) as a value of a translatable message."""
+    if deadline.state == "done" or deadline.days_left == 0:
+        return Term(deadline.label)
+    return Message("剩%(n)s天", n=deadline.days_left)

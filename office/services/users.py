@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 
+from office.kit.i18n import Term, TranslatableError
 from office.models import Department, Township, db
 from office.roles import ROLE_GRANTS
 from office.security import password_validator
@@ -17,27 +18,28 @@ from office.services import notifications
 SCOPED = {"TownshipClerk": "township", "DepartmentLiaison": "department"}
 
 
-class UserError(ValueError):
-    pass
+class UserError(TranslatableError, ValueError):
+    """A user cannot be created as asked; the message is a msgid."""
 
 
 def create_user(username, role, password, township=None, department=None, email=None):
     sm = current_app.appbuilder.sm
     if role != "Admin" and role not in ROLE_GRANTS:
-        raise UserError(f"未知角色：{role}（可选：Admin, {', '.join(ROLE_GRANTS)}）")
+        raise UserError("未知角色：%(role)s（可选：Admin, %(roles)s）", role=role,
+                        roles=", ".join(ROLE_GRANTS))
     try:
         password_validator(password)
     except PasswordComplexityValidationError as exc:
         raise UserError(str(exc)) from exc
     if sm.find_user(username=username):
-        raise UserError(f"用户名已存在：{username}")
+        raise UserError("用户名已存在：%(username)s", username=username)
     needs = SCOPED.get(role)
     if needs == "township" and not township:
         raise UserError("乡镇业务员（TownshipClerk）必须指定 --township")
     if needs == "department" and not department:
         raise UserError("部门联络员（DepartmentLiaison）必须指定 --department")
     if not needs and (township or department):
-        raise UserError(f"{role} 覆盖全县，不能指定乡镇或部门")
+        raise UserError("%(role)s 覆盖全县，不能指定乡镇或部门", role=role)
     township_row = _one(Township, township, "乡镇") if township else None
     department_row = _one(Department, department, "部门") if department else None
     user = sm.add_user(
@@ -45,7 +47,7 @@ def create_user(username, role, password, township=None, department=None, email=
         role=sm.find_role(role), password=password,
     )
     if not user:
-        raise UserError(f"无法创建用户：{username}")
+        raise UserError("无法创建用户：%(username)s", username=username)
     user.township_id = township_row.id if township_row else None
     user.department_id = department_row.id if department_row else None
     db.session.commit()
@@ -56,7 +58,7 @@ def create_user(username, role, password, township=None, department=None, email=
 def _one(model, name, label):
     row = db.session.scalar(sa.select(model).where(model.name == name))
     if row is None:
-        raise UserError(f"{label}不存在：{name}")
+        raise UserError("%(label)s不存在：%(name)s", label=Term(label), name=name)
     return row
 
 

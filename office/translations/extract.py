@@ -37,9 +37,26 @@ def _declared(tree: ast.AST):
                     yield from _strings(value)
 
 
+# The domain errors (subclasses of office.kit.i18n.TranslatableError): their first argument is a
+# msgid, ``raise TaskError("…%(x)s…", x=…)``; tests/test_i18n_errors.py checks the list is whole.
+ERROR_KEYWORDS = frozenset((
+    "TranslatableError", "CellError", "ImportFileError", "RevertError", "TaskError",
+    "ReportError", "RunAbandoned", "SubmissionError", "UserError", "DashboardError", "BadDate",
+    "EvidenceError", "UrgeError", "ReplaceError", "CampaignMissing", "UnsafeUpload",
+    "TooLong"))
+
+
 def extract(fileobj, keywords, comment_tags, options):
     data = fileobj.read()
-    yield from extract_python(io.BytesIO(data), keywords, comment_tags, options)
+    for lineno, funcname, messages, comments in extract_python(
+            io.BytesIO(data), set(keywords) | ERROR_KEYWORDS, comment_tags, options):
+        if funcname in ERROR_KEYWORDS and funcname not in keywords:
+            # the caller knows only its own keywords: an error's msgid is its first argument
+            first = messages[0] if isinstance(messages, (list, tuple)) else messages
+            if isinstance(first, str) and first:
+                yield lineno, None, first, comments
+        else:
+            yield lineno, funcname, messages, comments
     try:
         tree = ast.parse(data)
     except SyntaxError:

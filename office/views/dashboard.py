@@ -14,7 +14,7 @@ from flask import abort, current_app, jsonify, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from office.kit.i18n import N_
+from office.kit.i18n import N_, error_text
 from office.roles import DASHBOARD, READ
 from office.scope import current_scope
 from office.services import dashboard as service, snapshot
@@ -71,7 +71,7 @@ class DashboardView(BaseView):
         try:
             data = self.content()
         except service.DashboardError as exc:
-            return self.render_template("dashboard/index.html", data=None, error=str(exc),
+            return self.render_template("dashboard/index.html", data=None, error=error_text(exc),
                                         title="工作看板")
         return self.render_template("dashboard/index.html", data=data, error=None,
                                     title="工作看板")
@@ -87,7 +87,7 @@ class DashboardView(BaseView):
         try:
             return jsonify(self.content())
         except service.DashboardError as exc:
-            return jsonify({"error": str(exc)}), 404
+            return jsonify({"error": error_text(exc)}), 404
 
     @expose("/status")
     @has_access
@@ -97,7 +97,7 @@ class DashboardView(BaseView):
             _campaigns, campaign, as_of = service.resolve(
                 current_scope(), _int("campaign"), request.args.get("as_of"))
         except service.DashboardError as exc:
-            return jsonify({"error": str(exc)}), 404
+            return jsonify({"error": error_text(exc)}), 404
         head = snapshot.head(campaign.id, as_of)
         mark = snapshot.current_mark()
         return jsonify({

@@ -119,7 +119,7 @@ class TaskBoardView(_DeadlineView):
         try:
             sent = urging.urge(task, current_user)
         except urging.UrgeError as exc:
-            flash_tr(str(exc), "warning")
+            flash_tr(exc, "warning")
         else:
             flash_tr("已向%(owner)s的 %(n)s 位用户发送催办提醒", "success", owner=task.owner.name,
                      n=sent)
@@ -184,7 +184,7 @@ class TaskProgressView(_DeadlineView):
                                      int(raw) if raw else None, form["done"],
                                      request.files.getlist("files"), reopen=form["reopen"])
         except (TaskError, evidence.EvidenceError) as exc:
-            flash_tr(str(exc), "danger")
+            flash_tr(exc, "danger")
             return self._page(_task_or_404(task_id), form, 400)
         flash_tr(tr("进展已保存") + _status_note(was, task.status), "success")
         return redirect(url_for(f"{type(self).__name__}.progress_form", task_id=task_id))

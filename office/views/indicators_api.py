@@ -12,6 +12,7 @@ from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import protect
 
 from office import indicators as ind
+from office.kit.i18n import error_text
 from office.models import Township, db
 from office.roles import DASHBOARD, READ
 from office.scope import current_scope
@@ -54,9 +55,9 @@ class IndicatorApi(BaseApi):
             _all, campaign, as_of = service.resolve(
                 scope, int(campaign_text) if campaign_text else None, request.args.get("as_of"))
         except service.BadDate as exc:
-            return self.response_400(message=str(exc))
+            return self.response_400(message=error_text(exc))
         except service.DashboardError as exc:
-            return self.response(404, message=str(exc))
+            return self.response(404, message=error_text(exc))
         if scope.restricted and scope.township_id is None:
             return self.response_404()
 

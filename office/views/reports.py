@@ -188,7 +188,7 @@ class ReportRunView(OfficeModelView):
         try:
             path = report_archive.archived_file(run)
         except ReportError as exc:
-            flash_tr(str(exc), "danger")
+            flash_tr(exc, "danger")
             return self._back(run)
         response = send_download(path, report_archive.download_name(run), mimetype=XLSX,
                                  fallback=report_archive.download_fallback(run))
@@ -214,7 +214,7 @@ class ReportRunView(OfficeModelView):
                                         request.form.get("reviewer", "")[:64],
                                         int(campaign) if campaign.isdigit() else None)
         except ReportError as exc:
-            flash_tr(str(exc), "danger")
+            flash_tr(exc, "danger")
             return self._back()
         flash_tr("已开始生成统计截止日期为 %(as_of)s 的报表（第%(id)s号）", "info",
                  as_of=as_of.isoformat(), id=run.id)
@@ -228,7 +228,7 @@ class ReportRunView(OfficeModelView):
             report_runs.retry_run(run)
             flash_tr("第%(id)s号报表已重新提交生成", "info", id=run.id)
         except ReportError as exc:
-            flash_tr(str(exc), "danger")
+            flash_tr(exc, "danger")
         return self._back(run)
 
     @expose("/report/regenerate/<int:pk>", methods=["POST"])
@@ -238,7 +238,7 @@ class ReportRunView(OfficeModelView):
         try:
             new = report_runs.regenerate(run, current_user.username)
         except ReportError as exc:
-            flash_tr(str(exc), "danger")
+            flash_tr(exc, "danger")
             return self._back(run)
         flash_tr("已按同一统计截止日期重新生成（第%(new)s号）；第%(id)s号报表保持归档不变", "info",
                  new=new.id, id=run.id)
@@ -252,7 +252,7 @@ class ReportRunView(OfficeModelView):
             submission.start_submission(run, current_user.username)
             flash_tr("已开始向市级平台报送", "info")
         except ReportError as exc:
-            flash_tr(str(exc), "danger")
+            flash_tr(exc, "danger")
         return self._back(run)
 
     @expose("/report/receipt/<int:pk>", methods=["POST"])
@@ -270,5 +270,5 @@ class ReportRunView(OfficeModelView):
                                       current_user.username)
             flash_tr("已登记市级回执编号 %(no)s", "info", no=run.receipt_no)
         except ReportError as exc:
-            flash_tr(str(exc), "danger")
+            flash_tr(exc, "danger")
         return self._back(run)

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from office.kit.audit.log import audit_context
 from office.kit.base import OfficeModelView
-from office.kit.i18n import flash_tr, lazy, tr
+from office.kit.i18n import error_text, flash_tr, lazy, tr
 from office.kit.loading import joined
 from office.models import ChangeSource, Compound, Signboard, Township, db
 from office.roles import EDIT, READ
@@ -105,7 +105,7 @@ class GridActionsMixin:
                 message = getattr(self, f"{name}_rows")(items)
         except ValueError as exc:
             db.session.rollback()
-            return jsonify(message=str(exc)), 422
+            return jsonify(message=error_text(exc)), 422
         return jsonify(message=message, ids=ids)
 
 
@@ -162,7 +162,7 @@ class _Boards(GridActionsMixin, OfficeModelView):
             flash_tr(self.mark_replaced_rows(items), "success")
         except ValueError as exc:
             db.session.rollback()
-            flash_tr(str(exc), "danger")
+            flash_tr(exc, "danger")
         self.update_redirect()
         return redirect(self.get_redirect())
 

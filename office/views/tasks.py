@@ -85,7 +85,7 @@ def _run(work, done_message=None):
     try:
         result = work()
     except service.TaskError as exc:
-        flash_tr(str(exc), "danger")
+        flash_tr(exc, "danger")
         return None
     if done_message:
         flash_tr(done_message(result), "success")

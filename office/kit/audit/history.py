@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from office.kit.audit.log import SECRET_CHANGED, SECRET_SET, SKIPPED_FIELDS, audit_context
 from office.kit.columns import ref_spec
-from office.kit.i18n import N_, tr
+from office.kit.i18n import N_, Term, TranslatableError, tr
 from office.kit.labels import model_labels
 from office.kit.refs import label_of
 from office.kit.values import from_log, log_text
@@ -30,8 +30,8 @@ EMPTY = N_("（空）")
 REVERTIBLE = (ChangeAction.update, ChangeAction.revert)
 
 
-class RevertError(Exception):
-    """The change cannot be undone; the message says why, in Chinese."""
+class RevertError(TranslatableError):
+    """The change cannot be undone; the message (a msgid) says why."""
 
 
 def entries(model, row_id: int, limit: int = 500) -> list[ChangeLog]:
@@ -195,42 +195,43 @@ def revert(item, entry: ChangeLog, editable: set[str], labels: dict) -> str:
     model = type(item)
     field = entry.field
     if entry.entity != model.__name__ or entry.row_id != item.id:
-        raise RevertError(tr("这条修改记录不属于当前记录"))
+        raise RevertError("这条修改记录不属于当前记录")
     if not field or entry.action not in REVERTIBLE or field in SKIPPED_FIELDS \
             or _column(model, field) is None:
-        raise RevertError(tr("只能撤销对单个字段的修改（新增、删除的记录不能在这里撤销）"))
+        raise RevertError("只能撤销对单个字段的修改（新增、删除的记录不能在这里撤销）")
     label = field_label(labels, model, field)
     if field_name(model, field) not in editable:
-        raise RevertError(tr("“%(label)s”不能在本页面修改，因此不能撤销", label=label))
+        raise RevertError("“%(label)s”不能在本页面修改，因此不能撤销", label=label)
     current = log_text(getattr(item, field))
     if current != entry.new:
-        raise RevertError(tr(
+        raise RevertError(
             "不能撤销：“%(label)s”现在是“%(now)s”，已不是这条记录中的“%(new)s”（之后又被修改过）。"
             "如需恢复，请直接编辑。", label=label, now=display(model, field, current),
-            new=display(model, field, entry.new)))
+            new=display(model, field, entry.new))
     try:
         value = from_text(model, field, entry.old)
     except (KeyError, ValueError, InvalidOperation) as exc:
-        raise RevertError(tr("原值“%(old)s”已无法识别，不能撤销", old=entry.old)) from exc
+        raise RevertError("原值“%(old)s”已无法识别，不能撤销", old=entry.old) from exc
     try:
         with audit_context(ChangeSource.form, action=ChangeAction.revert):
             setattr(item, field, value)
             with db.session.no_autoflush:
                 if not in_scope(item, write=True):
-                    raise RevertError(tr("撤销后这条记录将不属于您的管辖范围，不能撤销"))
+                    raise RevertError("撤销后这条记录将不属于您的管辖范围，不能撤销")
             db.session.commit()
     except RevertError:
         db.session.rollback()
         raise
     except ValueError as exc:  # a model hook (e.g. the 统一社会信用代码 checksum)
         db.session.rollback()
-        raise RevertError(tr("不能撤销：%(why)s", why=tr(str(exc)))) from exc
+        raise RevertError("不能撤销：%(why)s", why=exc if isinstance(exc, TranslatableError)
+                          else Term(str(exc))) from exc
     except StaleDataError as exc:
         db.session.rollback()
-        raise RevertError(tr("记录刚被他人修改，请刷新页面后重试")) from exc
+        raise RevertError("记录刚被他人修改，请刷新页面后重试") from exc
     except SQLAlchemyError as exc:
         db.session.rollback()
         first = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
-        raise RevertError(tr("不能撤销：恢复后的数据不符合规则（%(why)s）", why=first)) from exc
+        raise RevertError("不能撤销：恢复后的数据不符合规则（%(why)s）", why=first) from exc
     return tr("已撤销：“%(label)s”由“%(new)s”恢复为“%(old)s”", label=label,
               new=display(model, field, entry.new), old=display(model, field, entry.old))

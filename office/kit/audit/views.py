@@ -71,7 +71,7 @@ class HistoryMixin:
         try:
             message = svc.revert(item, entry, self._editable(), self.label_columns)
         except svc.RevertError as exc:
-            flash_tr(str(exc), "danger")
+            flash_tr(exc, "danger")
         else:
             flash_tr(message, "success")
         return redirect(url_for(f"{self.endpoint}.history", pk=item.id), code=303)

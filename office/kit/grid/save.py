@@ -33,6 +33,7 @@ from office.kit.audit.log import audit_context
 from office.kit.columns import Col
 from office.kit.dependants import HasDependants
 from office.kit.grid.columns import CellError, ref_indexes, row_json, to_formdata
+from office.kit.i18n import error_text
 from office.kit.labels import model_messages
 from office.kit.rowform import (
     CONFLICT,
@@ -224,7 +225,7 @@ def save_batch(view, columns: list[Col], rows: list[dict], may) -> Outcome:
             except HTTPException:
                 raise
             except Exception as exc:  # a view's own rule, said as FAB's form would flash it
-                errors[key] = {"_row": str(exc)}
+                errors[key] = {"_row": error_text(exc)}
                 continue
             try:
                 db.session.flush()

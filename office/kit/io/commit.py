@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 
 from office.kit.audit.log import audit_context
 from office.kit.columns import RELATION, header_key
+from office.kit.i18n import error_text
 from office.kit.io.importer import ImportSpec
 from office.kit.io.rules import message
 from office.kit.refs import load_objects
@@ -203,7 +204,7 @@ def _apply(spec: ImportSpec, outcome: dict, existing: dict, errors: list):
     except HTTPException:
         errors.append((row, None, "这一行的记录不在您的管辖范围内，不能导入"))
     except ValueError as exc:
-        errors.append((row, None, str(exc)))
+        errors.append((row, None, error_text(exc)))
     return None
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from office.kit.columns import RELATION, Col, columns_for, header_key
+from office.kit.i18n import Term, error_text
 from office.kit.io.read import ImportFileError, Sheet
 from office.kit.io.rules import check_rules, final_values, strip_database_rules, unique_rules
 from office.kit.refs import RefIndex, load_objects
@@ -264,7 +265,7 @@ def _model_hooks(spec: ImportSpec, row: _Row, present: list[Col]) -> None:
             row.values[c.name] = hooks[c.name][0](object.__new__(spec.model), c.name,
                                                   row.values[c.name])
         except (ValueError, TypeError) as exc:
-            row.outcome.error(c.name, str(exc))
+            row.outcome.error(c.name, error_text(exc))
 
 
 def _scope_probe(spec: ImportSpec, row: _Row, present: list[Col], related: dict):
@@ -325,8 +326,8 @@ def validate(view, sheet: Sheet, scope: UserScope, spec: ImportSpec | None = Non
     present = [c for c in spec.cols if c.name in sheet.columns]
     missing = [c.label for c in spec.cols if c.required and c.name not in sheet.columns]
     if missing:
-        raise ImportFileError(f"表头缺少必填列：{'、'.join(missing)}。"
-                              "请使用导入模板，不要删除或改动列名。")
+        raise ImportFileError("表头缺少必填列：%(missing)s。请使用导入模板，不要删除或改动列名。",
+                              missing=tuple(Term(m) for m in missing))
     if not sheet.rows:
         raise ImportFileError("表头下面没有数据行：文件中没有需要导入的数据。")
     with db.session.no_autoflush:

@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from office.kit.columns import header_key
+from office.kit.i18n import N_, Term, TranslatableError
 from office.kit.uploads import UnsafeUpload, check_archive
 
 HEADER_SCAN_ROWS = 30
@@ -31,8 +32,8 @@ ERROR_COLUMN = "错误原因"  # added by the error workbook; ignored when it is
 ROW_COLUMN = "原行号"
 
 
-class ImportFileError(Exception):
-    """A file-level problem, with the message to show the clerk."""
+class ImportFileError(TranslatableError):
+    """A file-level problem, with the message (a msgid) to show the clerk."""
 
 
 @dataclass
@@ -80,17 +81,18 @@ def _kind_of(data: bytes, filename: str) -> str:
         try:  # before openpyxl unpacks anything: size, ratio, XML entities
             check_archive(data, filename)
         except UnsafeUpload as exc:
-            raise ImportFileError(str(exc)) from None
+            raise ImportFileError(exc) from None
         return "xlsx"
     if ext == "csv":
         return "csv"
     if ext in ("xlsx", "xlsm", "xls", "et", "wps"):
         raise ImportFileError(
-            f"文件“{filename}”不是有效的 Excel 工作簿（可能已损坏，或是把其他类型的文件改成了"
-            f" .{ext} 扩展名）。请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（.xlsx），再上传。")
-    shown = f".{ext}" if ext else "无扩展名"
-    raise ImportFileError(f"不支持的文件类型（{shown}）。请上传 Excel 工作簿（.xlsx），"
-                          "或 UTF-8/GBK 编码的 CSV 文件。")
+            "文件“%(filename)s”不是有效的 Excel 工作簿（可能已损坏，或是把其他类型的文件改成了"
+            " .%(ext)s 扩展名）。请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（.xlsx），再上传。",
+            filename=filename, ext=ext)
+    shown = f".{ext}" if ext else Term(N_("无扩展名"))
+    raise ImportFileError("不支持的文件类型（%(shown)s）。请上传 Excel 工作簿（.xlsx），"
+                          "或 UTF-8/GBK 编码的 CSV 文件。", shown=shown)
 
 
 def _locate_header(rows: list[tuple[int, tuple]], known: dict[str, str]):
@@ -124,7 +126,8 @@ def _build(name: str, row_iter, known: dict[str, str], max_rows: int) -> Sheet |
     for text in headers:
         target = known.get(header_key(text))
         if target is not None and target in seen:
-            raise ImportFileError(f"表头中“{text}”与“{seen[target]}”是同一列，请删除其中一列。")
+            raise ImportFileError("表头中“%(text)s”与“%(other)s”是同一列，请删除其中一列。",
+                                  text=text, other=seen[target])
         if target is not None:
             seen[target] = text
         elif text and header_key(text) not in (ERROR_COLUMN, ROW_COLUMN):
@@ -146,12 +149,12 @@ def _build(name: str, row_iter, known: dict[str, str], max_rows: int) -> Sheet |
         if blank_run >= BLANK_RUN_LIMIT and sheet.rows:
             # a row far below the rest: refuse the file rather than read half of it
             raise ImportFileError(
-                f"第 {number} 行之前有 {blank_run} 个连续空行，下面还有数据。请删除中间的空行"
-                "（或把这些数据移到上面）后再上传，以免漏导。")
+                "第 %(number)s 行之前有 %(blank)s 个连续空行，下面还有数据。请删除中间的空行"
+                "（或把这些数据移到上面）后再上传，以免漏导。", number=number, blank=blank_run)
         blank_run = 0
         if len(sheet.rows) >= max_rows:
             raise ImportFileError(
-                f"文件中的数据超过单次导入上限 {max_rows} 行，请拆分成几个文件分批导入。")
+                "文件中的数据超过单次导入上限 %(max)s 行，请拆分成几个文件分批导入。", max=max_rows)
         cells += [None] * (width - len(cells))
         sheet.rows.append((number, cells))
     return sheet
@@ -188,17 +191,17 @@ def _xlsx_sheets(data: bytes, filename: str):
     blind = _formulas_without_values(data)
     if blind:
         raise ImportFileError(
-            f"单元格 {'、'.join(blind)} 含有公式但没有保存计算结果（文件可能由程序生成，从未在"
+            "单元格 %(cells)s 含有公式但没有保存计算结果（文件可能由程序生成，从未在"
             " Excel 中打开过），导入会变成空值。请用 Excel 或 WPS 打开、保存后再上传，"
-            "或把公式“粘贴为数值”。")
+            "或把公式“粘贴为数值”。", cells=tuple(blind))
 
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # BadZipFile, KeyError (missing part), InvalidFileException …
         raise ImportFileError(
-            f"文件“{filename}”无法作为 Excel 工作簿（.xlsx）读取（可能已损坏，或是其他类型的"
-            "文件改了扩展名）。请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（.xlsx），再上传。"
-        ) from exc
+            "文件“%(filename)s”无法作为 Excel 工作簿（.xlsx）读取（可能已损坏，或是其他类型的"
+            "文件改了扩展名）。请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（.xlsx），再上传。",
+            filename=filename) from exc
     for ws in wb.worksheets:
         if getattr(ws, "sheet_state", "visible") != "visible" or ws.title == INSTRUCTIONS_SHEET:
             continue
@@ -224,7 +227,8 @@ def _decode(data: bytes) -> str:
 def _csv_sheets(data: bytes, filename: str):
     text = _decode(data)
     if "\x00" in text:
-        raise ImportFileError(f"文件“{filename}”不是文本格式的 CSV 文件，请上传 .xlsx 文件。")
+        raise ImportFileError("文件“%(filename)s”不是文本格式的 CSV 文件，请上传 .xlsx 文件。",
+                              filename=filename)
     sample = text[:4096]
     delimiter = max(",\t;", key=sample.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -250,9 +254,10 @@ def read_upload(data: bytes, filename: str, known: dict[str, str], max_rows: int
             if sheet is not None:
                 return sheet
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, csv.Error) as exc:
-        raise ImportFileError(f"读取文件“{filename}”时出错，文件可能已损坏（{exc}）。"
-                              "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。") from exc
-    shown = "、".join(examples[:6])
+        raise ImportFileError("读取文件“%(filename)s”时出错，文件可能已损坏（%(why)s）。"
+                              "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。",
+                              filename=filename, why=str(exc)) from exc
     raise ImportFileError(
-        f"在文件的前 {HEADER_SCAN_ROWS} 行中没有找到表头（应有“{shown}”等列名）。"
-        "请使用“下载导入模板”得到的文件填写。")
+        "在文件的前 %(n)s 行中没有找到表头（应有“%(shown)s”等列名）。"
+        "请使用“下载导入模板”得到的文件填写。", n=HEADER_SCAN_ROWS,
+        shown=tuple(Term(e) for e in examples[:6]))

@@ -29,7 +29,7 @@ from flask_login import current_user
 from office.kit.columns import export_columns, importable
 from office.kit.downloads import send_download
 from office.kit.grid import query as grid_query
-from office.kit.i18n import flash_tr
+from office.kit.i18n import error_text, flash_tr
 from office.kit.io.commit import (
     ADD,
     UPSERT,
@@ -199,7 +199,7 @@ class IoMixin:
             spec, outcomes = validate(self, sheet, current_scope(), spec)
         except ImportFileError as exc:
             db.session.rollback()
-            return self._import_page(str(exc), 400)
+            return self._import_page(error_text(exc), 400)
         except Exception:  # noqa: BLE001 - no upload may produce a 500
             db.session.rollback()
             current_app.logger.exception("import upload into %s failed", type(self).__name__)

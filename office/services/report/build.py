@@ -175,7 +175,7 @@ def write_atomically(final: Path, build: Callable[[str], dict[str, int]],
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o444)
         if final.exists():
-            raise ReportError(f"归档文件已存在，不会覆盖：{final.name}")
+            raise ReportError("归档文件已存在，不会覆盖：%(name)s", name=final.name)
         os.replace(tmp, final)
         with contextlib.suppress(OSError):  # make the rename durable
             dir_fd = os.open(final.parent, os.O_RDONLY)

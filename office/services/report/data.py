@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from office import indicators as ind
 from office.indicators import Rate
+from office.kit.i18n import TranslatableError
 from office.models import (
     Campaign,
     Compound,
@@ -51,8 +52,8 @@ UNIT_LABELS = {"compound": "小区", "committee": "业委会", "member": "成员
 STREAM_CHUNK = 2000
 
 
-class ReportError(Exception):
-    """A return that cannot be built, with a message for the clerk."""
+class ReportError(TranslatableError):
+    """A return that cannot be built, with a message (a msgid) for the clerk."""
 
 
 # ---------------------------------------------------------------- campaign and snapshot
@@ -63,7 +64,7 @@ def choose_campaign(as_of: dt.date, campaign_id: int | None = None) -> Campaign:
     if campaign_id is not None:
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None:
-            raise ReportError(f"工作方案（编号 {campaign_id}）不存在")
+            raise ReportError("工作方案（编号 %(id)s）不存在", id=campaign_id)
         return campaign
     rows = list(db.session.scalars(sa.select(Campaign).order_by(Campaign.starts_on.desc(),
                                                                 Campaign.id.desc())))

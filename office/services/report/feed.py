@@ -113,8 +113,8 @@ class _Reader(threading.Thread):
 
     def check(self):
         if self.error is not None:
-            raise ReportError(f"读取数据失败：{type(self.error).__name__}: {self.error}") \
-                from self.error
+            raise ReportError("读取数据失败：%(kind)s: %(error)s", kind=type(self.error).__name__,
+                              error=str(self.error)) from self.error
 
     def wait(self):
         self.done.wait()

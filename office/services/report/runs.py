@@ -146,7 +146,7 @@ def _submit(run: ReportRun, attempt: int, prefix: str) -> None:
                           job_timeout=JOB_TIMEOUT)
     except Exception as exc:  # Redis unreachable: say so now rather than queue forever
         _finish(run.id, attempt, ReportStatus.failed, error=f"无法提交后台任务：{exc}")
-        raise ReportError(f"无法提交后台任务：{exc}") from exc
+        raise ReportError("无法提交后台任务：%(error)s", error=str(exc)) from exc
     if is_embedded():
         start_embedded_worker(current_app._get_current_object())
 
