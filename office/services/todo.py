@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from office.kit.i18n import N_
 from office.models import (
     Campaign,
     Compound,
@@ -55,7 +56,7 @@ def _tasks(scope: UserScope, day: dt.date) -> Section:
                     scope_clause(Task, scope, write=True))
              .options(joinedload(Task.township), joinedload(Task.department)))
     rows, total = _page(query, [Task.due_on, Task.id])
-    return Section("tasks", "到期和逾期的任务", [(t, deadline_of(t, day)) for t in rows], total)
+    return Section("tasks", N_("到期和逾期的任务"), [(t, deadline_of(t, day)) for t in rows], total)
 
 
 def _findings(scope: UserScope, day: dt.date) -> Section:
@@ -64,7 +65,7 @@ def _findings(scope: UserScope, day: dt.date) -> Section:
                     scope_clause(Finding, scope, write=True))
              .options(joinedload(Finding.compound)))
     rows, total = _page(query, [Finding.deadline.asc().nulls_last(), Finding.id])
-    return Section("findings", "待整改的问题",
+    return Section("findings", N_("待整改的问题"),
                    [(f, f.deadline is not None and f.deadline < day) for f in rows], total)
 
 
@@ -80,7 +81,7 @@ def _boards(scope: UserScope, day: dt.date) -> Section:
     missing_rows, missing_total = _page(missing, [Compound.name, Compound.id])
     rows = [("stale", b.compound, b) for b in stale_rows]
     rows += [("missing", c, None) for c in missing_rows[:max(0, LIMIT - len(rows))]]
-    return Section("boards", "需更换或设置的公示牌", rows, stale_total + missing_total)
+    return Section("boards", N_("需更换或设置的公示牌"), rows, stale_total + missing_total)
 
 
 def _contacts(scope: UserScope) -> Section:
@@ -90,7 +91,7 @@ def _contacts(scope: UserScope) -> Section:
                sa.func.trim(ContactPoint.complaint_phone) == "",
                ContactPoint.reported_on.is_(None)))
     rows, total = _page(query, [ContactPoint.id])
-    return Section("contacts", "未报送的服务、投诉电话", rows, total)
+    return Section("contacts", N_("未报送的服务、投诉电话"), rows, total)
 
 
 def todo(scope: UserScope, day: dt.date | None = None) -> list[Section]:

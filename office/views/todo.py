@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
+from office.kit.i18n import tr
 from office.roles import MY_TASKS, READ
 from office.scope import current_scope
 from office.services import todo
@@ -26,5 +27,5 @@ def landing(index_view):
         day = today()
         return index_view.render_template(
             "office/todo.html", sections=todo.todo(scope, day), today=day,
-            owner=current_user.township or current_user.department, title="我的待办")
+            owner=current_user.township or current_user.department, title=tr("我的待办"))
     return dashboard_landing(appbuilder)

@@ -50,3 +50,17 @@ def test_pages_read_in_english_after_their_scripts_ran(app, county, page_as, art
             failures.append(f"{url}: {sorted(set(left))[:10]}")
     page.goto(f"{page.base}/lang/zh")
     assert not failures, "Chinese UI text on English pages:\n" + "\n".join(failures)
+
+
+def test_a_township_clerks_landing_page_reads_in_english(app, county, page_as, artifacts):
+    """我的待办, where a township clerk lands: headings, badges, deadlines and links."""
+    data = stored_strings()
+    page = page_as("town_a")
+    page.goto(f"{page.base}/lang/en")
+    page.goto(f"{page.base}/")
+    page.wait_for_selector("#my-todo")
+    page.screenshot(path=str(artifacts / "en-todo-town_a.png"), full_page=True)
+    assert "My to-do list" in page.inner_text("#my-todo")
+    left = chinese_left(page.evaluate(SHOWN), data)
+    page.goto(f"{page.base}/lang/zh")
+    assert not left, f"Chinese UI text on the English 我的待办: {sorted(set(left))[:10]}"
