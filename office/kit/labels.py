@@ -2,6 +2,8 @@
 only the bookkeeping columns every model has are named here. A view's ``label_columns`` may
 still override one for its screen. The labels are msgids: ``labels_for`` gives a screen
 translated ones (office/kit/i18n.py)."""
+import datetime as dt
+
 from office.kit.i18n import lazy
 
 COMMON = {"id": "编号", "created_at": "创建时间", "updated_at": "更新时间", "version": "版本"}
@@ -37,6 +39,14 @@ def model_messages(model) -> dict[str, str]:
 
 # ---------------------------------------------------------------- value formatting
 # (None and booleans are printed by office/_values.html; dates print as YYYY-MM-DD already.)
+
+
+def local_time(utc, seconds: bool = False) -> str | None:
+    """A stored UTC timestamp in this server's local time (the bureau's), as a clerk reads it."""
+    if utc is None:
+        return None
+    local = utc.replace(tzinfo=dt.UTC).astimezone()
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def to_minute(value):

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from office import indicators as ind
 from office.indicators import INDICATORS, Rate
 from office.kit.i18n import Term, TranslatableError, tr
+from office.kit.labels import local_time
 from office.models import Campaign, Compound, Township, db
 from office.scope import UNRESTRICTED, UserScope, scope_clause
 from office.services import snapshot
@@ -114,11 +115,6 @@ def chart_value(rate: Rate | None) -> float | None:
         return None
     return math.floor(rate.percent * 10 + 1e-9) / 10
 
-
-def local_time(utc: dt.datetime | None) -> str | None:
-    if utc is None:
-        return None
-    return utc.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def judge(rate: Rate | None, targets, as_of: dt.date) -> str | None:

@@ -15,6 +15,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
 from office.kit.i18n import N_, error_text
+from office.kit.labels import local_time
 from office.roles import DASHBOARD, READ
 from office.scope import current_scope
 from office.services import dashboard as service, snapshot
@@ -102,7 +103,7 @@ class DashboardView(BaseView):
         mark = snapshot.current_mark()
         return jsonify({
             "as_of": as_of.isoformat(),
-            "computed_at": service.local_time(head[1]) if head else None,
+            "computed_at": local_time(head[1]) if head else None,
             "change_mark": head[0] if head else None,
             "current_mark": mark,
             "fresh": head is not None and head[0] >= mark,

@@ -30,6 +30,7 @@ import uuid
 import sqlalchemy as sa
 from flask import current_app
 
+from office.kit.labels import local_time
 from office.models import ReportRun, ReportStatus, db
 from office.models.base import utcnow
 from office.queue import get_queue, is_embedded, start_embedded_scheduler, start_embedded_worker
@@ -75,9 +76,6 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def _local(moment: dt.datetime) -> str:
-    return moment.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
 
 def give_up(run_id: int, attempt: int, reason: str, now: dt.datetime | None = None) -> str | None:
     """Close attempt `attempt` of the run (still queued or running) for `reason` (a sentence
@@ -103,7 +101,8 @@ def give_up(run_id: int, attempt: int, reason: str, now: dt.datetime | None = No
         return "failed" if done else None
 
     delay = intervals[used]
-    line = f"{_local(now)} 第{attempt}次生成中断：{reason}；{delay} 秒后自动重试\n"
+    stamp = local_time(now, seconds=True)
+    line = f"{stamp} 第{attempt}次生成中断：{reason}；{delay} 秒后自动重试\n"
     job_id = f"report-{run_id}-{attempt + 1}-{uuid.uuid4().hex[:8]}-wait"
     stmt = sa.update(ReportRun).where(*current).values(
         attempts=attempt + 1, status=ReportStatus.queued, progress=0,
